@@ -1,0 +1,110 @@
+package probe
+
+import (
+	"crypto/x509"
+	"encoding/asn1"
+	"time"
+)
+
+// Posture is how a certificate lets clients learn it was revoked.
+type Posture string
+
+// Public CAs have been dropping OCSP (CA/B Forum ballot SC-063), so a
+// certificate without an OCSP URL is a state to report, not an error.
+const (
+	PostureOCSP       Posture = "ocsp"
+	PostureCRLOnly    Posture = "crl_only"
+	PostureNone       Posture = "none"
+	PostureShortLived Posture = "short_lived"
+)
+
+// AllPostures lists every Posture, for enum-style metrics.
+func AllPostures() []Posture {
+	return []Posture{PostureOCSP, PostureCRLOnly, PostureNone, PostureShortLived}
+}
+
+// ShortLivedValidity is the longest validity the Baseline Requirements let
+// a certificate have and still be exempt from revocation information.
+const ShortLivedValidity = 10 * 24 * time.Hour
+
+var (
+	oidTLSFeature           = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 24}
+	oidOCSPNoCheck          = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 48, 1, 5}
+	tlsFeatureStatusRequest = 5 // RFC 6066 status_request extension number
+)
+
+// CertInfo is what a probe reads from a leaf certificate.
+type CertInfo struct {
+	Subject      string    `json:"subject"`
+	Issuer       string    `json:"issuer"`
+	SerialNumber string    `json:"serial_number"`
+	NotBefore    time.Time `json:"not_before"`
+	NotAfter     time.Time `json:"not_after"`
+	OCSPServers  []string  `json:"ocsp_servers"`
+	CRLServers   []string  `json:"crl_servers"`
+	MustStaple   bool      `json:"must_staple"`
+	Posture      Posture   `json:"posture"`
+}
+
+// InspectCert reads a leaf's revocation-relevant facts.
+func InspectCert(leaf *x509.Certificate) *CertInfo {
+	info := &CertInfo{
+		Subject:      leaf.Subject.String(),
+		Issuer:       leaf.Issuer.String(),
+		SerialNumber: leaf.SerialNumber.Text(16),
+		NotBefore:    leaf.NotBefore,
+		NotAfter:     leaf.NotAfter,
+		OCSPServers:  append([]string{}, leaf.OCSPServer...),
+		CRLServers:   append([]string{}, leaf.CRLDistributionPoints...),
+		MustStaple:   IsMustStaple(leaf),
+	}
+	switch {
+	case len(leaf.OCSPServer) > 0:
+		info.Posture = PostureOCSP
+	case leaf.NotAfter.Sub(leaf.NotBefore) <= ShortLivedValidity:
+		info.Posture = PostureShortLived
+	case len(leaf.CRLDistributionPoints) > 0:
+		info.Posture = PostureCRLOnly
+	default:
+		info.Posture = PostureNone
+	}
+	return info
+}
+
+// IsMustStaple reports whether the certificate carries the RFC 7633 TLS
+// Feature extension listing status_request.
+func IsMustStaple(cert *x509.Certificate) bool {
+	for _, ext := range cert.Extensions {
+		if !ext.Id.Equal(oidTLSFeature) {
+			continue
+		}
+		var features []int
+		if _, err := asn1.Unmarshal(ext.Value, &features); err != nil {
+			return false
+		}
+		for _, f := range features {
+			if f == tlsFeatureStatusRequest {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func hasOCSPNoCheck(cert *x509.Certificate) bool {
+	for _, ext := range cert.Extensions {
+		if ext.Id.Equal(oidOCSPNoCheck) {
+			return true
+		}
+	}
+	return false
+}
+
+func hasOCSPSigningEKU(cert *x509.Certificate) bool {
+	for _, eku := range cert.ExtKeyUsage {
+		if eku == x509.ExtKeyUsageOCSPSigning {
+			return true
+		}
+	}
+	return false
+}

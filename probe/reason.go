@@ -1,0 +1,132 @@
+package probe
+
+// Reason is the closed set of ways a probe can fail. Every value is a
+// bounded Prometheus label value, so free-form error text never becomes a
+// label; the details go into Problem.Detail instead.
+type Reason string
+
+// Reasons found while reaching and handshaking with a TLS endpoint, and
+// while checking the staple it served.
+const (
+	ReasonDNS          Reason = "dns"
+	ReasonConnect      Reason = "connect"
+	ReasonTimeout      Reason = "timeout"
+	ReasonTLSHandshake Reason = "tls_handshake"
+	// ReasonIssuerMissing means the staple could not be verified because
+	// the issuer was neither served, in the trust roots, nor configured.
+	ReasonIssuerMissing            Reason = "issuer_missing"
+	ReasonStapleMissing            Reason = "staple_missing"
+	ReasonStapleMalformed          Reason = "staple_malformed"
+	ReasonStapleWrongCert          Reason = "staple_wrong_cert"
+	ReasonStapleBadSignature       Reason = "staple_bad_signature"
+	ReasonStapleUnauthorizedSigner Reason = "staple_unauthorized_signer"
+	ReasonStapleExpired            Reason = "staple_expired"
+	ReasonStapleNotYetValid        Reason = "staple_not_yet_valid"
+	ReasonStapleRevoked            Reason = "staple_revoked"
+	ReasonStapleUnknown            Reason = "staple_unknown"
+	ReasonMustStapleViolated       Reason = "must_staple_violated"
+)
+
+// Reasons found while querying an OCSP responder directly.
+const (
+	ReasonResponderDNS               Reason = "responder_dns"
+	ReasonResponderConnect           Reason = "responder_connect"
+	ReasonResponderTimeout           Reason = "responder_timeout"
+	ReasonResponderTLS               Reason = "responder_tls"
+	ReasonResponderRedirects         Reason = "responder_redirects"
+	ReasonResponderHTTPStatus        Reason = "responder_http_status"
+	ReasonResponderContentType       Reason = "responder_content_type"
+	ReasonResponderBodyTooLarge      Reason = "responder_body_too_large"
+	ReasonResponseMalformed          Reason = "response_malformed"
+	ReasonResponseStatus             Reason = "response_status"
+	ReasonResponseWrongCert          Reason = "response_wrong_cert"
+	ReasonResponseBadSignature       Reason = "response_bad_signature"
+	ReasonResponseUnauthorizedSigner Reason = "response_unauthorized_signer"
+	ReasonResponseExpired            Reason = "response_expired"
+	ReasonResponseNotYetValid        Reason = "response_not_yet_valid"
+	ReasonResponseRevoked            Reason = "response_revoked"
+	ReasonResponseUnknown            Reason = "response_unknown"
+	ReasonNonceMissing               Reason = "nonce_missing"
+	ReasonNonceMismatch              Reason = "nonce_mismatch"
+	ReasonStapleResponderDisagree    Reason = "staple_responder_disagree"
+)
+
+// reasonDescriptions is the single source for the plain-words text shown
+// by `ocspwatch check` and for the documentation test that keeps the README
+// in step with the enum.
+var reasonDescriptions = map[Reason]string{
+	ReasonDNS:                        "the endpoint's name did not resolve",
+	ReasonConnect:                    "the TCP connection to the endpoint failed",
+	ReasonTimeout:                    "the endpoint did not finish the handshake before the timeout",
+	ReasonTLSHandshake:               "the TLS handshake failed",
+	ReasonIssuerMissing:              "the issuer certificate was not served, not in the trust roots and not configured, so the staple cannot be verified",
+	ReasonStapleMissing:              "the server sent no OCSP staple",
+	ReasonStapleMalformed:            "the staple is not a parseable, successful OCSP response",
+	ReasonStapleWrongCert:            "the staple is for a different certificate",
+	ReasonStapleBadSignature:         "the staple's signature does not verify",
+	ReasonStapleUnauthorizedSigner:   "the staple was signed by a certificate that may not sign for this issuer",
+	ReasonStapleExpired:              "the staple is past its NextUpdate",
+	ReasonStapleNotYetValid:          "the staple's ThisUpdate is in the future",
+	ReasonStapleRevoked:              "the staple says the certificate is revoked",
+	ReasonStapleUnknown:              "the staple says the certificate is unknown to the responder",
+	ReasonMustStapleViolated:         "the certificate is must-staple but the server sent no staple",
+	ReasonResponderDNS:               "the responder's name did not resolve",
+	ReasonResponderConnect:           "the connection to the responder failed",
+	ReasonResponderTimeout:           "the responder did not answer before the timeout",
+	ReasonResponderTLS:               "the TLS handshake with an https responder failed",
+	ReasonResponderRedirects:         "the responder redirected too many times",
+	ReasonResponderHTTPStatus:        "the responder answered with an HTTP status other than 200",
+	ReasonResponderContentType:       "the responder's Content-Type is not application/ocsp-response",
+	ReasonResponderBodyTooLarge:      "the responder's body is larger than the limit",
+	ReasonResponseMalformed:          "the responder's body is not a parseable OCSP response",
+	ReasonResponseStatus:             "the responder returned a non-successful OCSP response status",
+	ReasonResponseWrongCert:          "the response is for a different certificate",
+	ReasonResponseBadSignature:       "the response's signature does not verify",
+	ReasonResponseUnauthorizedSigner: "the response was signed by a certificate that may not sign for this issuer",
+	ReasonResponseExpired:            "the response is past its NextUpdate",
+	ReasonResponseNotYetValid:        "the response's ThisUpdate is in the future",
+	ReasonResponseRevoked:            "the responder says the certificate is revoked",
+	ReasonResponseUnknown:            "the responder says the certificate is unknown",
+	ReasonNonceMissing:               "a nonce was sent and required but the response did not echo it",
+	ReasonNonceMismatch:              "the response echoed a different nonce",
+	ReasonStapleResponderDisagree:    "the staple and the responder give different certificate statuses",
+}
+
+// AllReasons lists every Reason in a stable order, for documentation and
+// for pre-creating counter series.
+func AllReasons() []Reason {
+	return []Reason{
+		ReasonDNS, ReasonConnect, ReasonTimeout, ReasonTLSHandshake, ReasonIssuerMissing,
+		ReasonStapleMissing, ReasonStapleMalformed, ReasonStapleWrongCert, ReasonStapleBadSignature,
+		ReasonStapleUnauthorizedSigner, ReasonStapleExpired, ReasonStapleNotYetValid,
+		ReasonStapleRevoked, ReasonStapleUnknown, ReasonMustStapleViolated,
+		ReasonResponderDNS, ReasonResponderConnect, ReasonResponderTimeout, ReasonResponderTLS,
+		ReasonResponderRedirects, ReasonResponderHTTPStatus, ReasonResponderContentType,
+		ReasonResponderBodyTooLarge, ReasonResponseMalformed, ReasonResponseStatus,
+		ReasonResponseWrongCert, ReasonResponseBadSignature, ReasonResponseUnauthorizedSigner,
+		ReasonResponseExpired, ReasonResponseNotYetValid, ReasonResponseRevoked, ReasonResponseUnknown,
+		ReasonNonceMissing, ReasonNonceMismatch, ReasonStapleResponderDisagree,
+	}
+}
+
+// Describe returns the reason in plain words.
+func (r Reason) Describe() string {
+	if d, ok := reasonDescriptions[r]; ok {
+		return d
+	}
+	return string(r)
+}
+
+// Problem is one thing wrong, with the closed Reason for metrics and a
+// free-form Detail for people and logs.
+type Problem struct {
+	Reason Reason `json:"reason"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func (p Problem) String() string {
+	if p.Detail == "" {
+		return p.Reason.Describe()
+	}
+	return p.Reason.Describe() + ": " + p.Detail
+}

@@ -1,0 +1,248 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net"
+	"time"
+)
+
+// DefaultSkew is the clock-skew tolerance applied to OCSP time windows.
+const DefaultSkew = 5 * time.Minute
+
+// StapleRequest says which TLS endpoint to probe and how to judge it.
+type StapleRequest struct {
+	// Endpoint is host:port. host may be an IP literal, with ServerName
+	// giving the SNI name.
+	Endpoint   string
+	ServerName string
+	// Roots verifies the served chain; nil means the system pool.
+	Roots *x509.CertPool
+	// Issuer is used when the server does not send the leaf's issuer.
+	Issuer *x509.Certificate
+	// AllAddresses probes every A and AAAA address instead of the first.
+	AllAddresses bool
+	Now          func() time.Time
+	Skew         time.Duration
+	// TLSMaxVersion pins the highest TLS version offered; 0 means the default.
+	TLSMaxVersion uint16
+	// Resolver defaults to net.DefaultResolver.
+	Resolver *net.Resolver
+}
+
+// Timings of one handshake. Phases that did not happen (no DNS lookup
+// for an IP literal) are zero and omitted from metrics.
+type Timings struct {
+	Resolve time.Duration `json:"resolve_seconds"`
+	Connect time.Duration `json:"connect_seconds"`
+	TLS     time.Duration `json:"tls_seconds"`
+}
+
+// StapleResult is the outcome of one handshake with one address.
+type StapleResult struct {
+	Address    string  `json:"address"`
+	ServerName string  `json:"server_name,omitempty"`
+	Timings    Timings `json:"timings"`
+	// HandshakeOK is false when the endpoint could not be reached or the
+	// handshake failed; nothing after it is then filled.
+	HandshakeOK bool   `json:"handshake_ok"`
+	TLSVersion  string `json:"tls_version,omitempty"`
+
+	Leaf  *x509.Certificate   `json:"-"`
+	Chain []*x509.Certificate `json:"-"`
+	// Issuer is the certificate the staple was checked against.
+	Issuer *x509.Certificate `json:"-"`
+	// IssuerSource says where Issuer came from: "chain", "roots" or "configured".
+	IssuerSource    string    `json:"issuer_source,omitempty"`
+	ChainIncomplete bool      `json:"chain_incomplete"`
+	ChainVerified   bool      `json:"chain_verified"`
+	ChainError      string    `json:"chain_error,omitempty"`
+	Cert            *CertInfo `json:"cert,omitempty"`
+
+	StaplePresent bool          `json:"staple_present"`
+	StapleDER     []byte        `json:"-"`
+	Staple        *Verification `json:"staple,omitempty"`
+	// ResponderAgrees is set once the staple's status was compared with a
+	// responder's current answer; nil when no comparison was possible.
+	ResponderAgrees *bool `json:"responder_agrees,omitempty"`
+
+	Problems []Problem `json:"problems"`
+}
+
+// Staple probes the endpoint: it resolves it, then for the chosen
+// addresses completes a TLS handshake that asks for status_request and
+// verifies whatever was stapled. A failure to resolve yields one result
+// with no address. It never returns an empty slice.
+func Staple(ctx context.Context, req StapleRequest) []*StapleResult {
+	req = req.withDefaults()
+	host, port, err := net.SplitHostPort(req.Endpoint)
+	if err != nil {
+		return []*StapleResult{{Problems: []Problem{{Reason: ReasonDNS, Detail: fmt.Sprintf("endpoint %q: %v", req.Endpoint, err)}}}}
+	}
+	serverName := req.ServerName
+	if serverName == "" && net.ParseIP(host) == nil {
+		serverName = host
+	}
+
+	start := time.Now()
+	addrs, err := resolve(ctx, req.Resolver, host)
+	resolveTime := time.Since(start)
+	if net.ParseIP(host) != nil {
+		resolveTime = 0
+	}
+	if err != nil {
+		reason := ReasonDNS
+		if isTimeout(ctx, err) {
+			reason = ReasonTimeout
+		}
+		return []*StapleResult{{ServerName: serverName, Timings: Timings{Resolve: resolveTime}, Problems: []Problem{{Reason: reason, Detail: fmt.Sprintf("resolve %q: %v", host, err)}}}}
+	}
+	if !req.AllAddresses {
+		addrs = addrs[:1]
+	}
+	results := make([]*StapleResult, 0, len(addrs))
+	for _, ip := range addrs {
+		r := handshake(ctx, req, net.JoinHostPort(ip.String(), port), serverName)
+		r.Timings.Resolve = resolveTime
+		results = append(results, r)
+	}
+	return results
+}
+
+func (req StapleRequest) withDefaults() StapleRequest {
+	if req.Now == nil {
+		req.Now = time.Now
+	}
+	if req.Resolver == nil {
+		req.Resolver = net.DefaultResolver
+	}
+	return req
+}
+
+func resolve(ctx context.Context, r *net.Resolver, host string) ([]net.IP, error) {
+	if ip := net.ParseIP(host); ip != nil {
+		return []net.IP{ip}, nil
+	}
+	addrs, err := r.LookupIPAddr(ctx, host)
+	if err != nil {
+		return nil, err
+	}
+	if len(addrs) == 0 {
+		return nil, errors.New("no addresses")
+	}
+	ips := make([]net.IP, len(addrs))
+	for i, a := range addrs {
+		ips[i] = a.IP
+	}
+	return ips, nil
+}
+
+func handshake(ctx context.Context, req StapleRequest, address, serverName string) *StapleResult {
+	r := &StapleResult{Address: address, ServerName: serverName}
+	start := time.Now()
+	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", address)
+	r.Timings.Connect = time.Since(start)
+	if err != nil {
+		r.addNetProblem(ctx, ReasonConnect, "connect", err)
+		return r
+	}
+	defer conn.Close()
+	// The handshake honours ctx, but a deadline on the socket also bounds
+	// the reads a hostile server could stall.
+	if dl, ok := ctx.Deadline(); ok {
+		_ = conn.SetDeadline(dl)
+	}
+	tlsConn := tls.Client(conn, &tls.Config{
+		ServerName: serverName,
+		// Chain trust is judged and reported separately below, so an
+		// untrusted chain is still probed for its staple.
+		InsecureSkipVerify: true, //nolint:gosec // verified by hand in inspectChain
+		MinVersion:         tls.VersionTLS12,
+		MaxVersion:         req.TLSMaxVersion,
+	})
+	start = time.Now()
+	err = tlsConn.HandshakeContext(ctx)
+	r.Timings.TLS = time.Since(start)
+	if err != nil {
+		r.addNetProblem(ctx, ReasonTLSHandshake, "TLS handshake", err)
+		return r
+	}
+	state := tlsConn.ConnectionState()
+	r.HandshakeOK = true
+	r.TLSVersion = tls.VersionName(state.Version)
+	if len(state.PeerCertificates) == 0 {
+		r.Problems = append(r.Problems, Problem{Reason: ReasonTLSHandshake, Detail: "server sent no certificate"})
+		return r
+	}
+	r.Leaf, r.Chain = state.PeerCertificates[0], state.PeerCertificates
+	r.Cert = InspectCert(r.Leaf)
+	r.inspectChain(req, serverName)
+
+	if len(state.OCSPResponse) == 0 {
+		if r.Cert.MustStaple {
+			r.Problems = append(r.Problems, Problem{Reason: ReasonMustStapleViolated})
+		} else {
+			r.Problems = append(r.Problems, Problem{Reason: ReasonStapleMissing})
+		}
+		return r
+	}
+	r.StaplePresent = true
+	r.StapleDER = state.OCSPResponse
+	r.Staple = verifyResponse(state.OCSPResponse, r.Leaf, r.Issuer, req.Now(), req.Skew)
+	r.Problems = append(r.Problems, r.Staple.problems(stapleReasons, ReasonStapleRevoked, ReasonStapleUnknown)...)
+	return r
+}
+
+// inspectChain verifies the served chain and finds the issuer: from the
+// chain, else from the verified path through the roots, else as configured.
+func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
+	intermediates := x509.NewCertPool()
+	for _, c := range r.Chain[1:] {
+		intermediates.AddCert(c)
+		if r.Issuer == nil && r.Leaf.CheckSignatureFrom(c) == nil {
+			r.Issuer, r.IssuerSource = c, "chain"
+		}
+	}
+	chains, err := r.Leaf.Verify(x509.VerifyOptions{
+		Roots:         req.Roots,
+		Intermediates: intermediates,
+		DNSName:       serverName,
+		CurrentTime:   req.Now(),
+	})
+	if err != nil {
+		r.ChainError = err.Error()
+	} else {
+		r.ChainVerified = true
+	}
+	if r.Issuer != nil {
+		return
+	}
+	// A leaf issued straight by a trust anchor needs no served issuer;
+	// any other missing issuer means the server left out an intermediate.
+	if len(chains) > 0 && len(chains[0]) > 1 {
+		r.Issuer, r.IssuerSource = chains[0][1], "roots"
+		return
+	}
+	r.ChainIncomplete = true
+	if req.Issuer != nil && r.Leaf.CheckSignatureFrom(req.Issuer) == nil {
+		r.Issuer, r.IssuerSource = req.Issuer, "configured"
+	}
+}
+
+func (r *StapleResult) addNetProblem(ctx context.Context, reason Reason, what string, err error) {
+	if isTimeout(ctx, err) {
+		reason = ReasonTimeout
+	}
+	r.Problems = append(r.Problems, Problem{Reason: reason, Detail: fmt.Sprintf("%s %s: %v", what, r.Address, err)})
+}
+
+func isTimeout(ctx context.Context, err error) bool {
+	if ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}

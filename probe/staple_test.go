@@ -1,0 +1,254 @@
+package probe
+
+import (
+	"context"
+	"crypto/tls"
+	"net"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/testpki"
+)
+
+func TestStapleVerdicts(t *testing.T) {
+	p := testPKI(t)
+	skew := DefaultSkew
+	window := func(leaf *testpki.Cert, this, next time.Time) []byte {
+		return testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(leaf, testpki.Good, this, next)}, ProducedAt: this, Signer: leaf.Parent}.MustDER()
+	}
+	signedBy := func(signer *testpki.Cert, embed bool) []byte {
+		return testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now.Add(-time.Hour), now.Add(time.Hour))}, ProducedAt: now.Add(-time.Hour), Signer: signer, Embed: embed}.MustDER()
+	}
+	cases := []struct {
+		name     string
+		leaf     *testpki.Cert
+		staple   []byte
+		opts     testpki.ServerOptions
+		issuer   *testpki.Cert
+		want     []Reason
+		status   CertStatus
+		signer   SignerKind
+		validity bool
+	}{
+		{name: "good issuer-signed", leaf: p.leaf, staple: good(p.leaf), status: CertGood, signer: SignerIssuer, validity: true},
+		{name: "good RSA chain", leaf: p.rsaLeaf, staple: good(p.rsaLeaf), status: CertGood, signer: SignerIssuer, validity: true},
+		{name: "good delegated signer", leaf: p.leaf, staple: signedBy(p.delegated, true), status: CertGood, signer: SignerDelegated, validity: true},
+		{name: "multi-response staple", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{
+			testpki.EntryFor(p.mustLeaf, testpki.Revoked, now.Add(-time.Hour), now.Add(time.Hour)),
+			testpki.EntryFor(p.leaf, testpki.Good, now.Add(-time.Hour), now.Add(time.Hour)),
+		}, ProducedAt: now, Signer: p.inter}.MustDER(), status: CertGood, signer: SignerIssuer, validity: true},
+		{name: "no staple", leaf: p.leaf, want: []Reason{ReasonStapleMissing}},
+		{name: "must-staple without staple", leaf: p.mustLeaf, want: []Reason{ReasonMustStapleViolated}},
+		{name: "garbage staple", leaf: p.leaf, staple: []byte("not an OCSP response"), want: []Reason{ReasonStapleMalformed}},
+		{name: "tryLater stapled", leaf: p.leaf, staple: testpki.StatusOnly(3), want: []Reason{ReasonStapleMalformed}},
+		{name: "staple for another certificate", leaf: p.leaf, staple: good(p.mustLeaf), want: []Reason{ReasonStapleWrongCert}},
+		{name: "same serial other issuer", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{{Serial: p.leaf.Cert.SerialNumber, Issuer: p.otherInter.Cert, Status: testpki.Good, ThisUpdate: now, NextUpdate: now.Add(time.Hour)}}, ProducedAt: now, Signer: p.inter}.MustDER(), want: []Reason{ReasonStapleWrongCert}},
+		{name: "signed by the wrong key", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now, now.Add(time.Hour))}, ProducedAt: now, Signer: p.inter, SignWith: p.otherInter.Key}.MustDER(), want: []Reason{ReasonStapleBadSignature}},
+		{name: "embedded signer did not sign", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now, now.Add(time.Hour))}, ProducedAt: now, Signer: p.delegated, Embed: true, SignWith: p.inter.Key}.MustDER(), want: []Reason{ReasonStapleBadSignature}},
+		{name: "delegated signer without EKU", leaf: p.leaf, staple: signedBy(p.delegatedNoEKU, true), want: []Reason{ReasonStapleUnauthorizedSigner}, signer: SignerDelegated},
+		{name: "signer from another CA", leaf: p.leaf, staple: signedBy(p.foreignSigner, true), want: []Reason{ReasonStapleUnauthorizedSigner}, signer: SignerDelegated},
+		{name: "signer expired at ProducedAt", leaf: p.leaf, staple: signedBy(p.expiredSigner, true), want: []Reason{ReasonStapleUnauthorizedSigner}, signer: SignerDelegated},
+		{name: "valid one second before the skew edge", leaf: p.leaf, staple: window(p.leaf, now.Add(-time.Hour), now.Add(skew+time.Second)), status: CertGood, signer: SignerIssuer, validity: true},
+		{name: "expired at the skew edge", leaf: p.leaf, staple: window(p.leaf, now.Add(-time.Hour), now.Add(skew)), want: []Reason{ReasonStapleExpired}, status: CertGood, signer: SignerIssuer},
+		{name: "ThisUpdate at the skew edge", leaf: p.leaf, staple: window(p.leaf, now.Add(skew), now.Add(time.Hour)), status: CertGood, signer: SignerIssuer, validity: true},
+		{name: "ThisUpdate one second past skew", leaf: p.leaf, staple: window(p.leaf, now.Add(skew+time.Second), now.Add(time.Hour)), want: []Reason{ReasonStapleNotYetValid}, status: CertGood, signer: SignerIssuer},
+		{name: "revoked", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Revoked, now.Add(-time.Hour), now.Add(time.Hour))}, ProducedAt: now, Signer: p.inter}.MustDER(), want: []Reason{ReasonStapleRevoked}, status: CertRevoked, signer: SignerIssuer, validity: true},
+		{name: "unknown", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Unknown, now.Add(-time.Hour), now.Add(time.Hour))}, ProducedAt: now, Signer: p.inter}.MustDER(), want: []Reason{ReasonStapleUnknown}, status: CertUnknown, signer: SignerIssuer, validity: true},
+		{name: "issuer not served nor known", leaf: p.leaf, staple: good(p.leaf), opts: testpki.ServerOptions{LeafOnly: true}, want: []Reason{ReasonIssuerMissing}},
+		{name: "issuer not served but configured", leaf: p.leaf, staple: good(p.leaf), opts: testpki.ServerOptions{LeafOnly: true}, issuer: p.inter, status: CertGood, signer: SignerIssuer, validity: true},
+	}
+	for _, v := range tlsVersions {
+		for _, tc := range cases {
+			t.Run(v.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				opts := tc.opts
+				opts.MaxVersion = v.version
+				srv := startTLS(t, tc.leaf, tc.staple, opts)
+				req := StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: tc.leaf.Root().Pool(), Now: frozen, Skew: skew}
+				if tc.issuer != nil {
+					req.Issuer = tc.issuer.Cert
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				results := Staple(ctx, req)
+				if len(results) != 1 {
+					t.Fatalf("got %d results, want 1", len(results))
+				}
+				r := results[0]
+				if !r.HandshakeOK {
+					t.Fatalf("handshake failed: %v", r.Problems)
+				}
+				if got := reasonsOf(r.Problems); !slices.Equal(got, tc.want) {
+					t.Errorf("reasons = %v, want %v (%v)", got, tc.want, r.Problems)
+				}
+				if want := tls.VersionName(v.version); r.TLSVersion != want {
+					t.Errorf("TLS version = %s, want %s", r.TLSVersion, want)
+				}
+				if r.StaplePresent != (tc.staple != nil) {
+					t.Errorf("staple present = %v, want %v", r.StaplePresent, tc.staple != nil)
+				}
+				if tc.staple == nil {
+					return
+				}
+				if r.Staple.Valid != tc.validity {
+					t.Errorf("staple valid = %v, want %v (%s)", r.Staple.Valid, tc.validity, r.Staple.Detail())
+				}
+				if r.Staple.CertStatus != tc.status {
+					t.Errorf("cert status = %q, want %q", r.Staple.CertStatus, tc.status)
+				}
+				if tc.signer != "" && (r.Staple.Signer == nil || r.Staple.Signer.Kind != tc.signer) {
+					t.Errorf("signer = %+v, want kind %q", r.Staple.Signer, tc.signer)
+				}
+				if r.ChainIncomplete != tc.opts.LeafOnly {
+					t.Errorf("chain incomplete = %v, want %v", r.ChainIncomplete, tc.opts.LeafOnly)
+				}
+			})
+		}
+	}
+}
+
+func TestStapleDetails(t *testing.T) {
+	p := testPKI(t)
+	staple := testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now.Add(-time.Hour), now.Add(p.leaf.Cert.NotAfter.Sub(now)+time.Hour))}, ProducedAt: now.Add(-30 * time.Minute), Signer: p.delegated, Embed: true}.MustDER()
+	srv := startTLS(t, p.leaf, staple, testpki.ServerOptions{})
+	r := Staple(context.Background(), StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: p.root.Pool(), Now: frozen})[0]
+	if !r.ChainVerified || r.ChainError != "" {
+		t.Errorf("chain verified = %v (%s), want true", r.ChainVerified, r.ChainError)
+	}
+	if r.Address != srv.Addr || r.Timings.Resolve != 0 || r.Timings.Connect <= 0 || r.Timings.TLS <= 0 {
+		t.Errorf("address %s timings %+v", r.Address, r.Timings)
+	}
+	v := r.Staple
+	if !v.ProducedAt.Equal(now.Add(-30*time.Minute)) || !v.ThisUpdate.Equal(now.Add(-time.Hour)) {
+		t.Errorf("times: produced %s this %s", v.ProducedAt, v.ThisUpdate)
+	}
+	if !v.NextUpdateAfterCertExpiry {
+		t.Error("NextUpdate after the leaf's NotAfter was not flagged")
+	}
+	if !v.Signer.NoCheck || v.Signer.Subject != "CN=Test OCSP Signer" {
+		t.Errorf("signer = %+v", v.Signer)
+	}
+	if r.Cert.Posture != PostureOCSP || r.Cert.MustStaple || len(r.Cert.OCSPServers) != 1 {
+		t.Errorf("cert info = %+v", r.Cert)
+	}
+
+	untrusted := Staple(context.Background(), StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: p.otherRoot.Pool(), Now: frozen})[0]
+	if untrusted.ChainVerified || untrusted.ChainError == "" || !untrusted.Staple.Valid {
+		t.Errorf("untrusted chain: verified=%v err=%q staple valid=%v; the staple must still be checked", untrusted.ChainVerified, untrusted.ChainError, untrusted.Staple.Valid)
+	}
+}
+
+func TestStapleRevokedDetail(t *testing.T) {
+	p := testPKI(t)
+	e := testpki.EntryFor(p.leaf, testpki.Revoked, now.Add(-time.Hour), now.Add(time.Hour))
+	e.RevocationReason = 1
+	e.RevokedAt = now.Add(-48 * time.Hour)
+	srv := startTLS(t, p.leaf, testpki.Response{Entries: []testpki.Entry{e}, ProducedAt: now, Signer: p.inter}.MustDER(), testpki.ServerOptions{})
+	r := Staple(context.Background(), StapleRequest{Endpoint: srv.Addr, Roots: p.root.Pool(), Now: frozen})[0]
+	if r.Staple.RevokedAt == nil || !r.Staple.RevokedAt.Equal(e.RevokedAt) || r.Staple.RevocationReason != "keyCompromise" {
+		t.Errorf("revocation = %v %q", r.Staple.RevokedAt, r.Staple.RevocationReason)
+	}
+}
+
+func TestStapleNetworkFailures(t *testing.T) {
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedAddr := closed.Addr().String()
+	closed.Close()
+
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go acceptAndHold(silent)
+
+	notTLS, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer notTLS.Close()
+	go func() {
+		for {
+			c, err := notTLS.Accept()
+			if err != nil {
+				return
+			}
+			_, _ = c.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\n"))
+			c.Close()
+		}
+	}()
+
+	cases := []struct {
+		name     string
+		endpoint string
+		want     Reason
+	}{
+		{"name does not resolve", "nowhere.invalid:443", ReasonDNS},
+		{"port closed", closedAddr, ReasonConnect},
+		{"server never speaks", silent.Addr().String(), ReasonTimeout},
+		{"not TLS", notTLS.Addr().String(), ReasonTLSHandshake},
+		{"bad endpoint", "no-port", ReasonDNS},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			r := Staple(ctx, StapleRequest{Endpoint: tc.endpoint, Now: frozen, Resolver: offlineResolver()})[0]
+			if elapsed := time.Since(start); elapsed > 2*time.Second {
+				t.Errorf("probe took %s, past its 300ms deadline", elapsed)
+			}
+			if got := reasonsOf(r.Problems); len(got) != 1 || got[0] != tc.want {
+				t.Errorf("reasons = %v, want [%s]", r.Problems, tc.want)
+			}
+			if r.HandshakeOK {
+				t.Error("handshake reported OK")
+			}
+		})
+	}
+}
+
+func acceptAndHold(ln net.Listener) {
+	for {
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		go func() {
+			buf := make([]byte, 1024)
+			for {
+				if _, err := c.Read(buf); err != nil {
+					c.Close()
+					return
+				}
+			}
+		}()
+	}
+}
+
+func TestInspectCertPosture(t *testing.T) {
+	p := testPKI(t)
+	short, err := p.inter.NewLeaf(testpki.LeafOptions{NotBefore: now, NotAfter: now.Add(ShortLivedValidity)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bare, err := p.inter.NewLeaf(testpki.LeafOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		cert *testpki.Cert
+		want Posture
+	}{{p.leaf, PostureOCSP}, {p.noAIALeaf, PostureCRLOnly}, {short, PostureShortLived}, {bare, PostureNone}} {
+		if got := InspectCert(tc.cert.Cert).Posture; got != tc.want {
+			t.Errorf("%s: posture %s, want %s", tc.cert.Cert.Subject, got, tc.want)
+		}
+	}
+	if !IsMustStaple(p.mustLeaf.Cert) || IsMustStaple(p.leaf.Cert) {
+		t.Error("must-staple detection is wrong")
+	}
+}
