@@ -71,6 +71,9 @@ func issuerKeyBits(issuer *x509.Certificate) ([]byte, error) {
 }
 
 func newCertID(h crypto.Hash, serial *big.Int, issuer *x509.Certificate) (certID, error) {
+	if h == 0 {
+		h = crypto.SHA1
+	}
 	oid, err := hashOID(h)
 	if err != nil {
 		return certID{}, err

@@ -68,7 +68,7 @@ func (r *Responder) serve(w http.ResponseWriter, req *http.Request) {
 	if parsed, err := ocsp.ParseRequest(raw); err == nil {
 		q.Serial = parsed.SerialNumber
 	}
-	q.Nonce = requestNonce(raw)
+	q.Nonce = RequestNonce(raw)
 	r.mu.Lock()
 	r.queries = append(r.queries, q)
 	answer, header, delay := r.Answer, r.Header.Clone(), r.Delay
@@ -116,9 +116,9 @@ func readRequest(req *http.Request) ([]byte, error) {
 	return nil, errors.New("method not allowed")
 }
 
-// requestNonce digs the nonce out of a request, which x/crypto/ocsp does
+// RequestNonce digs the nonce out of a request, which x/crypto/ocsp does
 // not expose.
-func requestNonce(raw []byte) []byte {
+func RequestNonce(raw []byte) []byte {
 	var outer struct {
 		TBS asn1.RawValue
 	}

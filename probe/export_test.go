@@ -1,0 +1,5 @@
+package probe
+
+import "golang.org/x/crypto/ocsp"
+
+var ocspParseRequest = ocsp.ParseRequest

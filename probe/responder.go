@@ -1,0 +1,366 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/asn1"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net"
+	"net/http"
+	"net/http/httptrace"
+	"net/url"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Method is how a request is sent to a responder.
+type Method string
+
+// Methods. MethodAuto follows RFC 5019 §5: GET when the escaped request is
+// under 255 bytes, POST otherwise.
+const (
+	MethodAuto Method = "auto"
+	MethodGET  Method = "get"
+	MethodPOST Method = "post"
+)
+
+// DefaultMaxBodyBytes bounds a responder's body; real responses are a few
+// kilobytes.
+const DefaultMaxBodyBytes = 1 << 20
+
+// maxGETLength is RFC 6960 Appendix A.1's limit, on the encoded form.
+const maxGETLength = 255
+
+// ResponderRequest says which responder to ask about which certificate.
+type ResponderRequest struct {
+	URL          string
+	Leaf, Issuer *x509.Certificate
+	Method       Method
+	// Hash is the CertID hash; SHA-1 when zero, as RFC 5019 expects.
+	Hash  crypto.Hash
+	Nonce bool
+	// RequireNonce turns a response that ignores the nonce into a failure.
+	RequireNonce bool
+	MaxBodyBytes int64
+	UserAgent    string
+	Now          func() time.Time
+	Skew         time.Duration
+}
+
+func (r ResponderRequest) withDefaults() ResponderRequest {
+	if r.Method == "" {
+		r.Method = MethodAuto
+	}
+	if r.MaxBodyBytes <= 0 {
+		r.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if r.Now == nil {
+		r.Now = time.Now
+	}
+	if r.UserAgent == "" {
+		r.UserAgent = "ocspwatch"
+	}
+	return r
+}
+
+// ResponderTimings are the phases of one responder query. Phases that did
+// not happen (DNS for an IP, TLS for http) are zero.
+type ResponderTimings struct {
+	Resolve    time.Duration `json:"resolve_seconds"`
+	Connect    time.Duration `json:"connect_seconds"`
+	TLS        time.Duration `json:"tls_seconds"`
+	Processing time.Duration `json:"processing_seconds"`
+	Transfer   time.Duration `json:"transfer_seconds"`
+	Total      time.Duration `json:"total_seconds"`
+}
+
+// CacheInfo is what the responder told HTTP caches (RFC 5019 §6).
+type CacheInfo struct {
+	MaxAge       *time.Duration `json:"max_age_seconds,omitempty"`
+	Expires      *time.Time     `json:"expires,omitempty"`
+	ETag         string         `json:"etag,omitempty"`
+	LastModified *time.Time     `json:"last_modified,omitempty"`
+	// MaxAgePastNextUpdate flags a max-age that lets caches serve the
+	// response after its NextUpdate, against RFC 5019 §6.2.
+	MaxAgePastNextUpdate bool `json:"max_age_past_next_update,omitempty"`
+}
+
+// NonceState says what became of a nonce.
+type NonceState string
+
+// Nonce outcomes.
+const (
+	NonceNotSent  NonceState = "not_sent"
+	NonceEchoed   NonceState = "echoed"
+	NonceMissing  NonceState = "missing"
+	NonceMismatch NonceState = "mismatch"
+)
+
+// ResponderResult is the outcome of one query to one responder URL.
+type ResponderResult struct {
+	URL       string    `json:"url"`
+	Method    string    `json:"method,omitempty"`
+	FetchedAt time.Time `json:"fetched_at"`
+	// Cached is set when the politeness interval served an earlier answer.
+	Cached        bool             `json:"cached"`
+	Timings       ResponderTimings `json:"timings"`
+	HTTPStatus    int              `json:"http_status,omitempty"`
+	ContentType   string           `json:"content_type,omitempty"`
+	ContentTypeOK bool             `json:"content_type_ok"`
+	Cache         CacheInfo        `json:"cache"`
+	// ResponseStatus is set whenever the body parsed as an OCSPResponse.
+	ResponseStatus ResponseStatus `json:"response_status,omitempty"`
+	Response       *Verification  `json:"response,omitempty"`
+	Nonce          NonceState     `json:"nonce"`
+	// Up is true when the URL answered with a successful, parseable
+	// OCSP response, whatever it said about the certificate.
+	Up       bool      `json:"up"`
+	Problems []Problem `json:"problems"`
+
+	// transport holds the problems a cached copy keeps as they were; the
+	// verification's are recomputed as time moves on.
+	transport    []Problem
+	requireNonce bool
+}
+
+// Responder sends one query to one responder. It never retries: a probe
+// is a measuring instrument.
+func Responder(ctx context.Context, client *http.Client, req ResponderRequest) *ResponderResult {
+	req = req.withDefaults()
+	res := &ResponderResult{URL: req.URL, Nonce: NonceNotSent, requireNonce: req.RequireNonce}
+	defer res.finish(req.Now(), req.Skew)
+	if req.Leaf == nil || req.Issuer == nil {
+		res.addTransport(ReasonIssuerMissing, "the leaf and its issuer are both needed to build a request")
+		return res
+	}
+	ocspReq, err := NewRequest(req.Leaf, req.Issuer, req.Hash, req.Nonce)
+	if err != nil {
+		res.addTransport(ReasonIssuerMissing, "build request: "+err.Error())
+		return res
+	}
+	httpReq, err := newHTTPRequest(ctx, req.URL, ocspReq.DER, req.Method)
+	if err != nil {
+		res.addTransport(ReasonResponderConnect, err.Error())
+		return res
+	}
+	res.Method = httpReq.Method
+	httpReq.Header.Set("User-Agent", req.UserAgent)
+
+	trace := &phaseTrace{}
+	httpReq = httpReq.WithContext(httptrace.WithClientTrace(httpReq.Context(), trace.clientTrace()))
+	start := time.Now()
+	res.FetchedAt = req.Now()
+	resp, err := client.Do(httpReq)
+	if err != nil {
+		res.Timings = trace.timings(start, time.Now())
+		res.addTransport(classifyTransport(ctx, err, trace), err.Error())
+		return res
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, req.MaxBodyBytes+1))
+	end := time.Now()
+	res.Timings = trace.timings(start, end)
+	res.HTTPStatus = resp.StatusCode
+	res.ContentType = resp.Header.Get("Content-Type")
+	mediaType, _, _ := mime.ParseMediaType(res.ContentType)
+	res.ContentTypeOK = mediaType == "application/ocsp-response"
+	res.Cache = readCacheHeaders(resp.Header)
+	switch {
+	case err != nil:
+		res.addTransport(classifyTransport(ctx, err, trace), "read body: "+err.Error())
+		return res
+	case int64(len(body)) > req.MaxBodyBytes:
+		res.addTransport(ReasonResponderBodyTooLarge, fmt.Sprintf("body exceeds %d bytes", req.MaxBodyBytes))
+		return res
+	case resp.StatusCode != http.StatusOK:
+		res.addTransport(ReasonResponderHTTPStatus, fmt.Sprintf("HTTP %d", resp.StatusCode))
+		return res
+	}
+
+	v := verifyResponse(body, req.Leaf, req.Issuer, req.Now(), req.Skew)
+	res.ResponseStatus = v.ResponseStatus
+	if !res.ContentTypeOK {
+		res.addTransport(ReasonResponderContentType, fmt.Sprintf("Content-Type %q", res.ContentType))
+		if v.ResponseStatus == "" {
+			// An HTML error page is explained by its Content-Type; calling
+			// it malformed OCSP as well would count one fault twice.
+			return res
+		}
+	}
+	res.Response = v
+	res.Up = v.ResponseStatus == StatusSuccessful && v.parsed
+	if res.Cache.MaxAge != nil && v.NextUpdate != nil {
+		res.Cache.MaxAgePastNextUpdate = res.FetchedAt.Add(*res.Cache.MaxAge).After(*v.NextUpdate)
+	}
+	if ocspReq.Nonce != nil && v.ResponseStatus == StatusSuccessful {
+		res.Nonce = checkNonce(ocspReq.Nonce, v.nonce)
+		switch {
+		case res.Nonce == NonceMismatch:
+			res.addTransport(ReasonNonceMismatch, "")
+		case res.Nonce == NonceMissing && req.RequireNonce:
+			res.addTransport(ReasonNonceMissing, "")
+		}
+	}
+	return res
+}
+
+func (r *ResponderResult) addTransport(reason Reason, detail string) {
+	r.transport = append(r.transport, Problem{Reason: reason, Detail: detail})
+}
+
+// finish rebuilds Problems from the transport problems and the
+// verification as of now.
+func (r *ResponderResult) finish(now time.Time, skew time.Duration) {
+	r.Problems = append([]Problem(nil), r.transport...)
+	if r.Response == nil {
+		return
+	}
+	r.Response.checkWindow(now, skew)
+	r.Problems = append(r.Problems, r.Response.problems(responseReasons, ReasonResponseRevoked, ReasonResponseUnknown)...)
+}
+
+func checkNonce(sent, echoed []byte) NonceState {
+	if echoed == nil {
+		return NonceMissing
+	}
+	var inner []byte
+	if _, err := asn1.Unmarshal(echoed, &inner); err == nil && bytes.Equal(inner, sent) {
+		return NonceEchoed
+	}
+	// Some older responders echo the bare bytes without the inner
+	// OCTET STRING; that still proves freshness.
+	if bytes.Equal(echoed, sent) {
+		return NonceEchoed
+	}
+	return NonceMismatch
+}
+
+func newHTTPRequest(ctx context.Context, base string, der []byte, method Method) (*http.Request, error) {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("responder URL %q is not an http(s) URL", base)
+	}
+	encoded := url.QueryEscape(base64.StdEncoding.EncodeToString(der))
+	if method == MethodGET || (method == MethodAuto && len(encoded) < maxGETLength) {
+		return http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/"+encoded, nil)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base, bytes.NewReader(der))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/ocsp-request")
+	return req, nil
+}
+
+func classifyTransport(ctx context.Context, err error, trace *phaseTrace) Reason {
+	var dnsErr *net.DNSError
+	var certErr *tls.CertificateVerificationError
+	var recordErr tls.RecordHeaderError
+	switch {
+	case errors.Is(err, errTooManyRedirects):
+		return ReasonResponderRedirects
+	case isTimeout(ctx, err):
+		return ReasonResponderTimeout
+	case errors.As(err, &dnsErr):
+		return ReasonResponderDNS
+	case errors.As(err, &certErr), errors.As(err, &recordErr), trace.inTLS():
+		return ReasonResponderTLS
+	}
+	return ReasonResponderConnect
+}
+
+func readCacheHeaders(h http.Header) CacheInfo {
+	var c CacheInfo
+	for _, directive := range strings.Split(h.Get("Cache-Control"), ",") {
+		name, value, ok := strings.Cut(strings.TrimSpace(directive), "=")
+		if !ok || !strings.EqualFold(name, "max-age") {
+			continue
+		}
+		if secs, err := strconv.ParseInt(strings.Trim(value, `"`), 10, 64); err == nil && secs >= 0 {
+			d := time.Duration(secs) * time.Second
+			c.MaxAge = &d
+		}
+	}
+	if t, err := http.ParseTime(h.Get("Expires")); err == nil {
+		c.Expires = &t
+	}
+	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
+		c.LastModified = &t
+	}
+	c.ETag = h.Get("ETag")
+	return c
+}
+
+// phaseTrace records httptrace events; the transport may call them from
+// its own goroutines.
+type phaseTrace struct {
+	mu                        sync.Mutex
+	dnsStart, dnsDone         time.Time
+	connectStart, connectDone time.Time
+	tlsStart, tlsDone         time.Time
+	wroteRequest, firstByte   time.Time
+	tlsFailed                 bool
+}
+
+func (p *phaseTrace) set(field *time.Time) func() {
+	return func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		*field = time.Now()
+	}
+}
+
+func (p *phaseTrace) clientTrace() *httptrace.ClientTrace {
+	return &httptrace.ClientTrace{
+		DNSStart:          func(httptrace.DNSStartInfo) { p.set(&p.dnsStart)() },
+		DNSDone:           func(httptrace.DNSDoneInfo) { p.set(&p.dnsDone)() },
+		ConnectStart:      func(string, string) { p.set(&p.connectStart)() },
+		ConnectDone:       func(string, string, error) { p.set(&p.connectDone)() },
+		TLSHandshakeStart: p.set(&p.tlsStart),
+		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
+			p.set(&p.tlsDone)()
+			p.mu.Lock()
+			p.tlsFailed = err != nil
+			p.mu.Unlock()
+		},
+		WroteRequest:         func(httptrace.WroteRequestInfo) { p.set(&p.wroteRequest)() },
+		GotFirstResponseByte: p.set(&p.firstByte),
+	}
+}
+
+func (p *phaseTrace) inTLS() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.tlsFailed || (!p.tlsStart.IsZero() && p.tlsDone.IsZero())
+}
+
+func (p *phaseTrace) timings(start, end time.Time) ResponderTimings {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	span := func(a, b time.Time) time.Duration {
+		if a.IsZero() || b.IsZero() || b.Before(a) {
+			return 0
+		}
+		return b.Sub(a)
+	}
+	t := ResponderTimings{
+		Resolve:    span(p.dnsStart, p.dnsDone),
+		Connect:    span(p.connectStart, p.connectDone),
+		TLS:        span(p.tlsStart, p.tlsDone),
+		Processing: span(p.wroteRequest, p.firstByte),
+		Total:      end.Sub(start),
+	}
+	if !p.firstByte.IsZero() {
+		t.Transfer = span(p.firstByte, end)
+	}
+	return t
+}

@@ -1,0 +1,374 @@
+package probe
+
+import (
+	"bytes"
+	"context"
+	"crypto"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/testpki"
+)
+
+func testClient() *http.Client {
+	return NewHTTPClient(ClientOptions{Resolver: offlineResolver()})
+}
+
+// answerFor returns a responder answer about leaf with the given status,
+// echoing the request's nonce.
+func answerFor(leaf *testpki.Cert, status int) func(testpki.Query) []byte {
+	return func(q testpki.Query) []byte {
+		return testpki.Response{
+			Entries:    []testpki.Entry{testpki.EntryFor(leaf, status, now.Add(-time.Hour), now.Add(7*time.Hour))},
+			ProducedAt: now.Add(-time.Hour), Signer: leaf.Parent, Nonce: q.Nonce,
+		}.MustDER()
+	}
+}
+
+func TestNewRequestParses(t *testing.T) {
+	p := testPKI(t)
+	for _, h := range []crypto.Hash{crypto.SHA1, crypto.SHA256} {
+		req, err := NewRequest(p.leaf.Cert, p.inter.Cert, h, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parsed, err := ocspParseRequest(req.DER)
+		if err != nil {
+			t.Fatalf("%v: x/crypto/ocsp rejects our request: %v", h, err)
+		}
+		if parsed.SerialNumber.Cmp(p.leaf.Cert.SerialNumber) != 0 || parsed.HashAlgorithm != h {
+			t.Errorf("%v: parsed serial %x hash %v", h, parsed.SerialNumber, parsed.HashAlgorithm)
+		}
+		if got := testpki.RequestNonce(req.DER); !bytes.Equal(got, req.Nonce) || len(req.Nonce) != NonceSize {
+			t.Errorf("%v: nonce %x, sent %x", h, got, req.Nonce)
+		}
+	}
+	plain, err := NewRequest(p.leaf.Cert, p.inter.Cert, 0, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if plain.Nonce != nil || testpki.RequestNonce(plain.DER) != nil {
+		t.Error("a request without nonce carries one")
+	}
+}
+
+func TestResponderVerdicts(t *testing.T) {
+	p := testPKI(t)
+	expired := func(q testpki.Query) []byte {
+		return testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now.Add(-48*time.Hour), now.Add(-time.Hour))}, ProducedAt: now.Add(-48 * time.Hour), Signer: p.inter}.MustDER()
+	}
+	signed := func(signer *testpki.Cert, key crypto.Signer) func(testpki.Query) []byte {
+		return func(q testpki.Query) []byte {
+			return testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now, now.Add(time.Hour))}, ProducedAt: now, Signer: signer, Embed: signer != p.inter, SignWith: key}.MustDER()
+		}
+	}
+	fixed := func(der []byte) func(testpki.Query) []byte { return func(testpki.Query) []byte { return der } }
+	cases := []struct {
+		name         string
+		answer       func(testpki.Query) []byte
+		method       Method
+		nonce        bool
+		requireNonce bool
+		want         []Reason
+		wantMethod   string
+		wantNonce    NonceState
+		wantStatus   ResponseStatus
+		wantUp       bool
+	}{
+		{name: "good by GET", answer: answerFor(p.leaf, testpki.Good), wantMethod: "GET", wantNonce: NonceNotSent, wantStatus: StatusSuccessful, wantUp: true},
+		{name: "good by forced POST", answer: answerFor(p.leaf, testpki.Good), method: MethodPOST, wantMethod: "POST", wantNonce: NonceNotSent, wantStatus: StatusSuccessful, wantUp: true},
+		{name: "nonce echoed", answer: answerFor(p.leaf, testpki.Good), nonce: true, requireNonce: true, wantNonce: NonceEchoed, wantStatus: StatusSuccessful, wantUp: true},
+		{name: "nonce ignored, not required", answer: expiredFree(p, nil), nonce: true, wantNonce: NonceMissing, wantStatus: StatusSuccessful, wantUp: true},
+		{name: "nonce ignored, required", answer: expiredFree(p, nil), nonce: true, requireNonce: true, want: []Reason{ReasonNonceMissing}, wantNonce: NonceMissing, wantStatus: StatusSuccessful, wantUp: true},
+		{name: "wrong nonce", answer: expiredFree(p, bytes.Repeat([]byte{7}, 32)), nonce: true, want: []Reason{ReasonNonceMismatch}, wantNonce: NonceMismatch, wantStatus: StatusSuccessful, wantUp: true},
+		{name: "tryLater", answer: fixed(testpki.StatusOnly(3)), want: []Reason{ReasonResponseStatus}, wantStatus: StatusTryLater, wantNonce: NonceNotSent},
+		{name: "unauthorized", answer: fixed(testpki.StatusOnly(6)), want: []Reason{ReasonResponseStatus}, wantStatus: StatusUnauthorized, wantNonce: NonceNotSent},
+		{name: "truncated DER", answer: func(q testpki.Query) []byte { d := answerFor(p.leaf, testpki.Good)(q); return d[:len(d)/2] }, want: []Reason{ReasonResponseMalformed}, wantNonce: NonceNotSent},
+		{name: "response for another certificate", answer: answerFor(p.mustLeaf, testpki.Good), want: []Reason{ReasonResponseWrongCert}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent},
+		{name: "expired response", answer: expired, want: []Reason{ReasonResponseExpired}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},
+		{name: "signed by an unauthorised key", answer: signed(p.inter, p.otherInter.Key), want: []Reason{ReasonResponseBadSignature}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},
+		{name: "delegated signer without EKU", answer: signed(p.delegatedNoEKU, nil), want: []Reason{ReasonResponseUnauthorizedSigner}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},
+		{name: "revoked", answer: answerFor(p.leaf, testpki.Revoked), want: []Reason{ReasonResponseRevoked}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},
+		{name: "unknown", answer: answerFor(p.leaf, testpki.Unknown), want: []Reason{ReasonResponseUnknown}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			resp := testpki.NewResponder(tc.answer)
+			defer resp.Close()
+			res := Responder(context.Background(), testClient(), ResponderRequest{
+				URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Method: tc.method,
+				Nonce: tc.nonce, RequireNonce: tc.requireNonce, Now: frozen, Skew: DefaultSkew, UserAgent: "ocspwatch/test",
+			})
+			if got := reasonsOf(res.Problems); !slices.Equal(got, tc.want) {
+				t.Errorf("reasons = %v, want %v (%v)", got, tc.want, res.Problems)
+			}
+			if tc.wantMethod != "" && res.Method != tc.wantMethod {
+				t.Errorf("method = %s, want %s", res.Method, tc.wantMethod)
+			}
+			if res.Nonce != tc.wantNonce || res.ResponseStatus != tc.wantStatus || res.Up != tc.wantUp {
+				t.Errorf("nonce %s status %q up %v, want %s %q %v", res.Nonce, res.ResponseStatus, res.Up, tc.wantNonce, tc.wantStatus, tc.wantUp)
+			}
+			if res.HTTPStatus != 200 || !res.ContentTypeOK {
+				t.Errorf("HTTP %d content type %q", res.HTTPStatus, res.ContentType)
+			}
+			if qs := resp.Queries(); len(qs) != 1 || qs[0].Serial == nil || qs[0].Serial.Cmp(p.leaf.Cert.SerialNumber) != 0 {
+				t.Errorf("responder saw %d queries: %+v", len(qs), qs)
+			}
+		})
+	}
+}
+
+// expiredFree answers good with a fixed nonce (nil: none), whatever was sent.
+func expiredFree(p *pki, nonce []byte) func(testpki.Query) []byte {
+	return func(q testpki.Query) []byte {
+		return testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now.Add(-time.Hour), now.Add(time.Hour))}, ProducedAt: now, Signer: p.inter, Nonce: nonce}.MustDER()
+	}
+}
+
+func TestResponderHostileHTTP(t *testing.T) {
+	p := testPKI(t)
+	var loop *httptest.Server
+	loop = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, loop.URL+"/again", http.StatusFound)
+	}))
+	defer loop.Close()
+	handler := func(status int, ctype string, body []byte) *httptest.Server {
+		return httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", ctype)
+			w.WriteHeader(status)
+			_, _ = w.Write(body)
+		}))
+	}
+	html := handler(200, "text/html", []byte("<html>maintenance</html>"))
+	defer html.Close()
+	fiveHundred := handler(500, "text/plain", []byte("oops"))
+	defer fiveHundred.Close()
+	huge := handler(200, "application/ocsp-response", bytes.Repeat([]byte{0x30}, 10<<20))
+	defer huge.Close()
+	silent, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	go acceptAndHold(silent)
+	closed, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedURL := "http://" + closed.Addr().String()
+	closed.Close()
+	untrustedTLS := httptest.NewTLSServer(http.NotFoundHandler())
+	defer untrustedTLS.Close()
+
+	cases := []struct {
+		name string
+		url  string
+		want Reason
+		http int
+	}{
+		{"HTTP 500", fiveHundred.URL, ReasonResponderHTTPStatus, 500},
+		{"HTML with 200", html.URL, ReasonResponderContentType, 200},
+		{"10 MiB body", huge.URL, ReasonResponderBodyTooLarge, 200},
+		{"accepts and never answers", "http://" + silent.Addr().String(), ReasonResponderTimeout, 0},
+		{"redirect loop", loop.URL, ReasonResponderRedirects, 0},
+		{"connection refused", closedURL, ReasonResponderConnect, 0},
+		{"name does not resolve", "http://nowhere.invalid/", ReasonResponderDNS, 0},
+		{"untrusted https", untrustedTLS.URL, ReasonResponderTLS, 0},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+			defer cancel()
+			start := time.Now()
+			res := Responder(ctx, testClient(), ResponderRequest{URL: tc.url, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Now: frozen})
+			if elapsed := time.Since(start); elapsed > 3*time.Second {
+				t.Errorf("query took %s, past its 500ms deadline", elapsed)
+			}
+			if got := reasonsOf(res.Problems); len(got) != 1 || got[0] != tc.want {
+				t.Errorf("reasons = %v, want [%s]", res.Problems, tc.want)
+			}
+			if res.HTTPStatus != tc.http || res.Up {
+				t.Errorf("HTTP status %d up %v, want %d and down", res.HTTPStatus, res.Up, tc.http)
+			}
+		})
+	}
+}
+
+func TestResponderTimingsHeadersAndMethod(t *testing.T) {
+	p := testPKI(t)
+	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
+	defer resp.Close()
+	resp.SetDelay(30 * time.Millisecond)
+	resp.Header.Set("Cache-Control", "public, max-age=86400, no-transform")
+	resp.Header.Set("ETag", `"abc"`)
+	resp.Header.Set("Last-Modified", now.Add(-time.Hour).Format(http.TimeFormat))
+	resp.Header.Set("Expires", now.Add(24*time.Hour).Format(http.TimeFormat))
+	var userAgent atomic.Value
+	wrapped := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		userAgent.Store(r.Header.Get("User-Agent"))
+		if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "//") {
+			http.Error(w, "double slash", http.StatusBadRequest)
+			return
+		}
+		resp.Config.Handler.ServeHTTP(w, r)
+	}))
+	defer wrapped.Close()
+
+	res := Responder(context.Background(), testClient(), ResponderRequest{URL: wrapped.URL + "/ocsp/", Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Now: frozen, UserAgent: "ocspwatch/1.2.3"})
+	if len(res.Problems) != 0 || res.Method != "GET" {
+		t.Fatalf("problems %v method %s", res.Problems, res.Method)
+	}
+	if ua, _ := userAgent.Load().(string); ua != "ocspwatch/1.2.3" {
+		t.Errorf("User-Agent = %q", ua)
+	}
+	tm := res.Timings
+	if tm.Connect <= 0 || tm.Processing < 30*time.Millisecond || tm.Total < tm.Processing || tm.TLS != 0 || tm.Resolve != 0 {
+		t.Errorf("timings = %+v", tm)
+	}
+	c := res.Cache
+	if c.MaxAge == nil || *c.MaxAge != 24*time.Hour || c.ETag != `"abc"` || c.LastModified == nil || c.Expires == nil {
+		t.Fatalf("cache info = %+v", c)
+	}
+	if !c.MaxAgePastNextUpdate {
+		t.Error("a max-age of 24h past a NextUpdate 7h away was not flagged")
+	}
+
+	// A nonce plus SHA-256 hashes make the request too long for GET.
+	long := Responder(context.Background(), testClient(), ResponderRequest{URL: wrapped.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Now: frozen, Hash: crypto.SHA512, Nonce: true})
+	if long.Method != "POST" || len(long.Problems) != 0 {
+		t.Errorf("long request: method %s problems %v", long.Method, long.Problems)
+	}
+}
+
+func TestHTTPRequestMethodChoice(t *testing.T) {
+	small := bytes.Repeat([]byte{1}, 100)
+	big := bytes.Repeat([]byte{0xfb}, 180) // base64 of 0xfb is full of '+' and '/', which escape to 3 bytes
+	for _, tc := range []struct {
+		base   string
+		der    []byte
+		method Method
+		want   string
+	}{
+		{"http://r.test", small, MethodAuto, "GET"},
+		{"http://r.test/", small, MethodAuto, "GET"},
+		{"http://r.test", big, MethodAuto, "POST"},
+		{"http://r.test", big, MethodGET, "GET"},
+		{"http://r.test", small, MethodPOST, "POST"},
+	} {
+		req, err := newHTTPRequest(context.Background(), tc.base, tc.der, tc.method)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if req.Method != tc.want {
+			t.Errorf("%s %d bytes %s: method %s, want %s", tc.base, len(tc.der), tc.method, req.Method, tc.want)
+		}
+		if req.Method == "GET" && strings.Contains(strings.TrimPrefix(req.URL.String(), "http://"), "//") {
+			t.Errorf("GET URL %s has //", req.URL)
+		}
+		if req.Method == "POST" && req.Header.Get("Content-Type") != "application/ocsp-request" {
+			t.Errorf("POST content type %q", req.Header.Get("Content-Type"))
+		}
+	}
+	if _, err := newHTTPRequest(context.Background(), "ldap://r.test", small, MethodAuto); err == nil {
+		t.Error("a non-http URL was accepted")
+	}
+}
+
+func TestResponderPoolPoliteness(t *testing.T) {
+	p := testPKI(t)
+	clock := &fakeClock{t: now}
+	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
+	defer resp.Close()
+	resp.SetDelay(50 * time.Millisecond)
+	pool := NewResponderPool(testClient(), 2, time.Minute, clock.Now)
+	req := ResponderRequest{URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert}
+
+	var wg sync.WaitGroup
+	results := make([]*ResponderResult, 8)
+	for i := range results {
+		wg.Add(1)
+		go func() { defer wg.Done(); results[i] = pool.Query(context.Background(), req) }()
+	}
+	wg.Wait()
+	if n := len(resp.Queries()); n != 1 {
+		t.Fatalf("8 concurrent identical queries sent %d requests, want 1", n)
+	}
+	for _, r := range results {
+		if !r.Up || len(r.Problems) != 0 {
+			t.Fatalf("shared result: up %v problems %v", r.Up, r.Problems)
+		}
+	}
+	clock.Advance(59 * time.Second)
+	if r := pool.Query(context.Background(), req); !r.Cached || len(resp.Queries()) != 1 {
+		t.Errorf("query within the interval: cached %v, requests %d", r.Cached, len(resp.Queries()))
+	}
+	clock.Advance(time.Second)
+	if r := pool.Query(context.Background(), req); r.Cached || len(resp.Queries()) != 2 {
+		t.Errorf("query after the interval: cached %v, requests %d", r.Cached, len(resp.Queries()))
+	}
+	// The cached copy's time window is judged when it is served.
+	clock.Advance(7*time.Hour - DefaultSkew)
+	pool.SetLimits(2, 24*time.Hour)
+	if r := pool.Query(context.Background(), ResponderRequest{URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Skew: DefaultSkew}); !r.Cached || !slices.Equal(reasonsOf(r.Problems), []Reason{ReasonResponseExpired}) {
+		t.Errorf("cached answer past NextUpdate: cached %v problems %v", r.Cached, r.Problems)
+	}
+}
+
+func TestResponderPoolPerHostCap(t *testing.T) {
+	p := testPKI(t)
+	var inFlight, peak atomic.Int32
+	answer := answerFor(p.leaf, testpki.Good)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
+		for {
+			old := peak.Load()
+			if n <= old || peak.CompareAndSwap(old, n) {
+				break
+			}
+		}
+		time.Sleep(40 * time.Millisecond)
+		w.Header().Set("Content-Type", "application/ocsp-response")
+		_, _ = w.Write(answer(testpki.Query{}))
+	}))
+	defer srv.Close()
+	pool := NewResponderPool(testClient(), 2, 0, frozen)
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// Distinct paths defeat deduplication, one host shares the cap.
+			pool.Query(context.Background(), ResponderRequest{URL: srv.URL + "/" + string(rune('a'+i)), Leaf: p.leaf.Cert, Issuer: p.inter.Cert})
+		}()
+	}
+	wg.Wait()
+	if got := peak.Load(); got != 2 {
+		t.Errorf("peak concurrent requests to one host = %d, want 2", got)
+	}
+}
+
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}

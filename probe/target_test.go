@@ -1,0 +1,99 @@
+package probe
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/ocspwatch/ocspwatch/internal/testpki"
+)
+
+func TestRunTargetAgreement(t *testing.T) {
+	p := testPKI(t)
+	for _, tc := range []struct {
+		name       string
+		responder  int
+		wantAgree  bool
+		wantReason []Reason
+	}{
+		{"both good", testpki.Good, true, nil},
+		// Two URLs, each counted: the disagreement per URL and the revocation per URL.
+		{"stapled good, CA says revoked", testpki.Revoked, false, []Reason{ReasonResponseRevoked, ReasonResponseRevoked, ReasonStapleResponderDisagree, ReasonStapleResponderDisagree}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			resp := testpki.NewResponder(answerFor(p.leaf, tc.responder))
+			defer resp.Close()
+			srv := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{})
+			pool := NewResponderPool(testClient(), 0, 0, frozen)
+			rep := RunTarget(context.Background(), TargetSpec{
+				Name:           "www",
+				Staple:         &StapleRequest{Endpoint: srv.Addr, Roots: p.root.Pool()},
+				QueryResponder: true, ResponderURLs: []string{resp.URL, resp.URL + "/second"},
+				RequireStaple: RequireAuto, Now: frozen, Skew: DefaultSkew,
+			}, pool)
+			e := rep.Endpoints[0]
+			if e.ResponderAgrees == nil || *e.ResponderAgrees != tc.wantAgree {
+				t.Fatalf("agree = %v, want %v", e.ResponderAgrees, tc.wantAgree)
+			}
+			if len(rep.Responders) != 2 {
+				t.Fatalf("%d responder results, want one per URL", len(rep.Responders))
+			}
+			got := reasonsOf(rep.Failures)
+			slices.Sort(got)
+			want := tc.wantReason
+			if !slices.Equal(got, want) {
+				t.Errorf("failures = %v, want %v", got, want)
+			}
+			if rep.Success != (want == nil) {
+				t.Errorf("success = %v", rep.Success)
+			}
+		})
+	}
+}
+
+func TestRunTargetNoOCSPURLIsAState(t *testing.T) {
+	p := testPKI(t)
+	srv := startTLS(t, p.noAIALeaf, nil, testpki.ServerOptions{})
+	rep := RunTarget(context.Background(), TargetSpec{
+		Name: "crl-only", Staple: &StapleRequest{Endpoint: srv.Addr, Roots: p.root.Pool()},
+		QueryResponder: true, RequireStaple: RequireAuto, Now: frozen,
+	}, NewResponderPool(testClient(), 0, 0, frozen))
+	if !rep.Success || !rep.NoResponderURL || rep.Cert.Posture != PostureCRLOnly || len(rep.Responders) != 0 {
+		t.Errorf("success %v no-url %v posture %s responders %d failures %v", rep.Success, rep.NoResponderURL, rep.Cert.Posture, len(rep.Responders), rep.Failures)
+	}
+}
+
+func TestRunTargetResponderOnly(t *testing.T) {
+	p := testPKI(t)
+	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
+	defer resp.Close()
+	rep := RunTarget(context.Background(), TargetSpec{
+		Name: "file", Leaf: p.leaf.Cert, Issuer: p.inter.Cert, QueryResponder: true,
+		ResponderURLs: []string{resp.URL}, Method: MethodPOST, Nonce: true, Now: frozen, Skew: DefaultSkew,
+	}, NewResponderPool(testClient(), 0, 0, frozen))
+	if !rep.Success || len(rep.Endpoints) != 0 || len(rep.Responders) != 1 || rep.Responders[0].Method != "POST" || rep.Responders[0].Nonce != NonceEchoed {
+		t.Errorf("report = %+v, responders %+v", rep, rep.Responders)
+	}
+	if rep.Duration <= 0 || !rep.Started.Equal(now) {
+		t.Errorf("duration %s started %s", rep.Duration, rep.Started)
+	}
+}
+
+func TestEvaluateStapleRequirement(t *testing.T) {
+	missing := &Report{Endpoints: []*StapleResult{{Problems: []Problem{{Reason: ReasonStapleMissing}}}}}
+	mustStaple := &Report{Endpoints: []*StapleResult{{Problems: []Problem{{Reason: ReasonMustStapleViolated}}}}}
+	expired := &Report{Endpoints: []*StapleResult{{Problems: []Problem{{Reason: ReasonStapleExpired}}}}}
+	for _, tc := range []struct {
+		rep     *Report
+		require StapleRequirement
+		fails   bool
+	}{
+		{missing, RequireAuto, false}, {missing, RequireAlways, true}, {missing, RequireNever, false},
+		{mustStaple, RequireAuto, true}, {mustStaple, RequireAlways, true}, {mustStaple, RequireNever, false},
+		{expired, RequireNever, true},
+	} {
+		if got := len(Evaluate(tc.rep, tc.require)) > 0; got != tc.fails {
+			t.Errorf("%v under require_staple=%s: fails %v, want %v", tc.rep.Endpoints[0].Problems, tc.require, got, tc.fails)
+		}
+	}
+}
