@@ -35,15 +35,15 @@ var (
 
 // CertInfo is what a probe reads from a leaf certificate.
 type CertInfo struct {
-	Subject      string    `json:"subject"`
-	Issuer       string    `json:"issuer"`
-	SerialNumber string    `json:"serial_number"`
-	NotBefore    time.Time `json:"not_before"`
-	NotAfter     time.Time `json:"not_after"`
-	OCSPServers  []string  `json:"ocsp_servers"`
-	CRLServers   []string  `json:"crl_servers"`
-	MustStaple   bool      `json:"must_staple"`
-	Posture      Posture   `json:"posture"`
+	Subject      string
+	Issuer       string
+	SerialNumber string
+	NotBefore    time.Time
+	NotAfter     time.Time
+	OCSPServers  []string
+	CRLServers   []string
+	MustStaple   bool
+	Posture      Posture
 }
 
 // InspectCert reads a leaf's revocation-relevant facts.

@@ -120,8 +120,8 @@ func (r Reason) Describe() string {
 // Problem is one thing wrong, with the closed Reason for metrics and a
 // free-form Detail for people and logs.
 type Problem struct {
-	Reason Reason `json:"reason"`
-	Detail string `json:"detail,omitempty"`
+	Reason Reason
+	Detail string
 }
 
 func (p Problem) String() string {

@@ -75,23 +75,23 @@ func (r ResponderRequest) withDefaults() ResponderRequest {
 // ResponderTimings are the phases of one responder query. Phases that did
 // not happen (DNS for an IP, TLS for http) are zero.
 type ResponderTimings struct {
-	Resolve    time.Duration `json:"resolve_seconds"`
-	Connect    time.Duration `json:"connect_seconds"`
-	TLS        time.Duration `json:"tls_seconds"`
-	Processing time.Duration `json:"processing_seconds"`
-	Transfer   time.Duration `json:"transfer_seconds"`
-	Total      time.Duration `json:"total_seconds"`
+	Resolve    time.Duration
+	Connect    time.Duration
+	TLS        time.Duration
+	Processing time.Duration
+	Transfer   time.Duration
+	Total      time.Duration
 }
 
 // CacheInfo is what the responder told HTTP caches (RFC 5019 §6).
 type CacheInfo struct {
-	MaxAge       *time.Duration `json:"max_age_seconds,omitempty"`
-	Expires      *time.Time     `json:"expires,omitempty"`
-	ETag         string         `json:"etag,omitempty"`
-	LastModified *time.Time     `json:"last_modified,omitempty"`
+	MaxAge       *time.Duration
+	Expires      *time.Time
+	ETag         string
+	LastModified *time.Time
 	// MaxAgePastNextUpdate flags a max-age that lets caches serve the
 	// response after its NextUpdate, against RFC 5019 §6.2.
-	MaxAgePastNextUpdate bool `json:"max_age_past_next_update,omitempty"`
+	MaxAgePastNextUpdate bool
 }
 
 // NonceState says what became of a nonce.
@@ -107,24 +107,24 @@ const (
 
 // ResponderResult is the outcome of one query to one responder URL.
 type ResponderResult struct {
-	URL       string    `json:"url"`
-	Method    string    `json:"method,omitempty"`
-	FetchedAt time.Time `json:"fetched_at"`
+	URL       string
+	Method    string
+	FetchedAt time.Time
 	// Cached is set when the politeness interval served an earlier answer.
-	Cached        bool             `json:"cached"`
-	Timings       ResponderTimings `json:"timings"`
-	HTTPStatus    int              `json:"http_status,omitempty"`
-	ContentType   string           `json:"content_type,omitempty"`
-	ContentTypeOK bool             `json:"content_type_ok"`
-	Cache         CacheInfo        `json:"cache"`
+	Cached        bool
+	Timings       ResponderTimings
+	HTTPStatus    int
+	ContentType   string
+	ContentTypeOK bool
+	Cache         CacheInfo
 	// ResponseStatus is set whenever the body parsed as an OCSPResponse.
-	ResponseStatus ResponseStatus `json:"response_status,omitempty"`
-	Response       *Verification  `json:"response,omitempty"`
-	Nonce          NonceState     `json:"nonce"`
+	ResponseStatus ResponseStatus
+	Response       *Verification
+	Nonce          NonceState
 	// Up is true when the URL answered with a successful, parseable
 	// OCSP response, whatever it said about the certificate.
-	Up       bool      `json:"up"`
-	Problems []Problem `json:"problems"`
+	Up       bool
+	Problems []Problem
 
 	// transport holds the problems a cached copy keeps as they were; the
 	// verification's are recomputed as time moves on.

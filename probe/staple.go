@@ -36,40 +36,40 @@ type StapleRequest struct {
 // Timings of one handshake. Phases that did not happen (no DNS lookup
 // for an IP literal) are zero and omitted from metrics.
 type Timings struct {
-	Resolve time.Duration `json:"resolve_seconds"`
-	Connect time.Duration `json:"connect_seconds"`
-	TLS     time.Duration `json:"tls_seconds"`
+	Resolve time.Duration
+	Connect time.Duration
+	TLS     time.Duration
 }
 
 // StapleResult is the outcome of one handshake with one address.
 type StapleResult struct {
-	Address    string  `json:"address"`
-	ServerName string  `json:"server_name,omitempty"`
-	Timings    Timings `json:"timings"`
+	Address    string
+	ServerName string
+	Timings    Timings
 	// HandshakeOK is false when the endpoint could not be reached or the
 	// handshake failed; nothing after it is then filled.
-	HandshakeOK bool   `json:"handshake_ok"`
-	TLSVersion  string `json:"tls_version,omitempty"`
+	HandshakeOK bool
+	TLSVersion  string
 
-	Leaf  *x509.Certificate   `json:"-"`
-	Chain []*x509.Certificate `json:"-"`
+	Leaf  *x509.Certificate
+	Chain []*x509.Certificate
 	// Issuer is the certificate the staple was checked against.
-	Issuer *x509.Certificate `json:"-"`
+	Issuer *x509.Certificate
 	// IssuerSource says where Issuer came from: "chain", "roots" or "configured".
-	IssuerSource    string    `json:"issuer_source,omitempty"`
-	ChainIncomplete bool      `json:"chain_incomplete"`
-	ChainVerified   bool      `json:"chain_verified"`
-	ChainError      string    `json:"chain_error,omitempty"`
-	Cert            *CertInfo `json:"cert,omitempty"`
+	IssuerSource    string
+	ChainIncomplete bool
+	ChainVerified   bool
+	ChainError      string
+	Cert            *CertInfo
 
-	StaplePresent bool          `json:"staple_present"`
-	StapleDER     []byte        `json:"-"`
-	Staple        *Verification `json:"staple,omitempty"`
+	StaplePresent bool
+	StapleDER     []byte
+	Staple        *Verification
 	// ResponderAgrees is set once the staple's status was compared with a
 	// responder's current answer; nil when no comparison was possible.
-	ResponderAgrees *bool `json:"responder_agrees,omitempty"`
+	ResponderAgrees *bool
 
-	Problems []Problem `json:"problems"`
+	Problems []Problem
 }
 
 // Staple probes the endpoint: it resolves it, then for the chosen

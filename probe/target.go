@@ -45,19 +45,19 @@ type TargetSpec struct {
 // Report is one run of one target: its handshakes, its responder queries
 // and the verdict under the target's policy.
 type Report struct {
-	Target    string            `json:"target"`
-	Started   time.Time         `json:"started"`
-	Duration  time.Duration     `json:"duration_ns"`
-	Endpoints []*StapleResult   `json:"endpoints,omitempty"`
-	Cert      *CertInfo         `json:"cert,omitempty"`
-	Leaf      *x509.Certificate `json:"-"`
+	Target    string
+	Started   time.Time
+	Duration  time.Duration
+	Endpoints []*StapleResult
+	Cert      *CertInfo
+	Leaf      *x509.Certificate
 	// NoResponderURL is set when the certificate names no OCSP responder
 	// and none is configured: a posture, not a failure.
-	NoResponderURL bool               `json:"no_responder_url"`
-	Responders     []*ResponderResult `json:"responders,omitempty"`
+	NoResponderURL bool
+	Responders     []*ResponderResult
 	// Failures are the problems that fail the target under its policy.
-	Failures []Problem `json:"failures"`
-	Success  bool      `json:"success"`
+	Failures []Problem
+	Success  bool
 }
 
 // RunTarget probes a target's endpoint, queries its responders through

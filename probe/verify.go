@@ -68,12 +68,12 @@ const (
 
 // Signer describes the certificate that signed a response.
 type Signer struct {
-	Kind     SignerKind `json:"kind"`
-	Subject  string     `json:"subject"`
-	NotAfter time.Time  `json:"not_after"`
+	Kind     SignerKind
+	Subject  string
+	NotAfter time.Time
 	// NoCheck is the id-pkix-ocsp-nocheck extension: clients are told not
 	// to check this delegated signer's own revocation status.
-	NoCheck bool `json:"ocsp_nocheck,omitempty"`
+	NoCheck bool
 }
 
 // failure is a verifier outcome before it is named for a staple or for a
@@ -96,20 +96,20 @@ const (
 // Fields are filled as far as parsing got, so an expired response still
 // reports its times.
 type Verification struct {
-	ResponseStatus   ResponseStatus `json:"response_status,omitempty"`
-	CertStatus       CertStatus     `json:"cert_status,omitempty"`
-	RevokedAt        *time.Time     `json:"revoked_at,omitempty"`
-	RevocationReason string         `json:"revocation_reason,omitempty"`
-	ThisUpdate       time.Time      `json:"this_update"`
-	NextUpdate       *time.Time     `json:"next_update,omitempty"`
-	ProducedAt       time.Time      `json:"produced_at"`
-	Signer           *Signer        `json:"signer,omitempty"`
-	CertIDHash       string         `json:"cert_id_hash,omitempty"`
-	SingleResponses  int            `json:"single_responses"`
+	ResponseStatus   ResponseStatus
+	CertStatus       CertStatus
+	RevokedAt        *time.Time
+	RevocationReason string
+	ThisUpdate       time.Time
+	NextUpdate       *time.Time
+	ProducedAt       time.Time
+	Signer           *Signer
+	CertIDHash       string
+	SingleResponses  int
 	// NextUpdateAfterCertExpiry flags a response that claims validity past
 	// the certificate's NotAfter, which RFC 6960 gives no meaning to.
-	NextUpdateAfterCertExpiry bool `json:"next_update_after_cert_expiry,omitempty"`
-	Valid                     bool `json:"valid"`
+	NextUpdateAfterCertExpiry bool
+	Valid                     bool
 
 	failure failure
 	detail  string

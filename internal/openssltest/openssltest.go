@@ -161,3 +161,21 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.buf.String()
 }
+
+// FetchDER asks the responder about leaf with the openssl client and
+// returns the DER response, for a test server to staple.
+func (r *Responder) FetchDER(t testing.TB, issuer, leaf *testpki.Cert) []byte {
+	t.Helper()
+	dir := t.TempDir()
+	out := filepath.Join(dir, "resp.der")
+	cmd := exec.Command(Require(t), "ocsp", "-issuer", WriteFile(t, dir, "issuer.pem", issuer.PEM()),
+		"-cert", WriteFile(t, dir, "leaf.pem", leaf.PEM()), "-url", r.URL, "-respout", out, "-noverify", "-timeout", "10")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("openssl ocsp client: %v\n%s", err, msg)
+	}
+	der, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
+}

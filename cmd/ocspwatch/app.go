@@ -1,0 +1,72 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/version"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK      = 0
+	exitProblem = 1
+	exitError   = 2
+)
+
+// command is one subcommand: it registers its flags, then runs.
+type command interface {
+	register(app *kingpin.Application) *kingpin.CmdClause
+	run(stdout, stderr io.Writer) int
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	version.Version = buildVersion()
+	app := kingpin.New("ocspwatch", "Synthetic OCSP monitoring: stapled responses, OCSP responders, Prometheus metrics.")
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	app.Terminate(nil)
+	app.HelpFlag.Short('h')
+
+	commands := map[string]command{}
+	for _, c := range []command{&checkCommand{}, &versionCommand{}} {
+		clause := c.register(app)
+		commands[clause.FullCommand()] = c
+	}
+	selected, err := app.Parse(args)
+	if err != nil {
+		fmt.Fprintf(stderr, "ocspwatch: %s\n", oneLine(err.Error()))
+		return exitError
+	}
+	if selected == "" || helpRequested(args) {
+		return exitOK
+	}
+	return commands[selected].run(stdout, stderr)
+}
+
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--help" || a == "-h" || a == "--help-long" || a == "--help-man" {
+			return true
+		}
+		if a == "--" {
+			return false
+		}
+	}
+	return false
+}
+
+func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
+
+type versionCommand struct{}
+
+func (v *versionCommand) register(app *kingpin.Application) *kingpin.CmdClause {
+	return app.Command("version", "Print the version and exit.")
+}
+
+func (v *versionCommand) run(stdout, _ io.Writer) int {
+	fmt.Fprintln(stdout, version.Print("ocspwatch"))
+	return exitOK
+}

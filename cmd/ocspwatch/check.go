@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/ocspwatch/ocspwatch/config"
+	"github.com/ocspwatch/ocspwatch/probe"
+)
+
+// checkCommand is the one-shot check an SRE runs instead of
+// `openssl s_client -status` and `openssl ocsp`.
+type checkCommand struct {
+	endpoint      string
+	serverName    string
+	caFile        string
+	issuerFile    string
+	certFile      string
+	urls          []string
+	method        string
+	nonce         bool
+	noResponder   bool
+	requireStaple string
+	allAddresses  bool
+	timeout       time.Duration
+	skew          time.Duration
+	output        string
+}
+
+func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
+	cmd := app.Command("check", "Check one endpoint's staple and its OCSP responders once, and explain the verdict.")
+	cmd.Arg("endpoint", "HOST[:PORT] to handshake with; the port defaults to 443. Leave out with --cert.").StringVar(&c.endpoint)
+	cmd.Flag("servername", "SNI name to send, when HOST is an IP address or differs from the certificate's name.").StringVar(&c.serverName)
+	fileVar(cmd, "ca-file", "PEM bundle of trust roots for the chain verdict (default: the system roots).", &c.caFile)
+	fileVar(cmd, "issuer-file", "PEM issuer certificate, used when the server does not send it and with --cert.", &c.issuerFile)
+	fileVar(cmd, "issuer", "Alias of --issuer-file.", &c.issuerFile).Hidden()
+	fileVar(cmd, "cert", "PEM leaf certificate to query responders about, with no TLS endpoint (needs --issuer).", &c.certFile)
+	cmd.Flag("url", "OCSP responder URL to query instead of the certificate's AIA URLs; repeatable.").PlaceHolder("URL").StringsVar(&c.urls)
+	enumVar(cmd, "method", "How to send responder queries; auto uses GET when the request is short enough.", "auto", &c.method, "auto", "get", "post")
+	cmd.Flag("nonce", "Send an RFC 8954 nonce and require the responder to echo it.").BoolVar(&c.nonce)
+	cmd.Flag("no-responder", "Check the staple only; do not query OCSP responders.").BoolVar(&c.noResponder)
+	enumVar(cmd, "require-staple", "Whether a missing staple is a problem; auto means when the certificate is must-staple.", "auto", &c.requireStaple, "auto", "true", "false")
+	cmd.Flag("all-addresses", "Handshake with every address HOST resolves to, not only the first.").BoolVar(&c.allAddresses)
+	durationVar(cmd, "timeout", "Give up on the whole check after this long.", "10s", &c.timeout)
+	durationVar(cmd, "skew", "Clock-skew tolerance for OCSP time windows.", "5m", &c.skew)
+	enumVar(cmd, "output", "Output format.", "text", &c.output, "text", "json")
+	return cmd
+}
+
+func (c *checkCommand) run(stdout, stderr io.Writer) int {
+	spec, label, err := c.spec()
+	if err != nil {
+		fmt.Fprintf(stderr, "ocspwatch: check: %s\n", oneLine(err.Error()))
+		return exitError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	pool := probe.NewResponderPool(probe.NewHTTPClient(probe.ClientOptions{}), 0, 0, nil)
+	rep := probe.RunTarget(ctx, spec, pool)
+	code := exitCode(rep)
+
+	if c.output == "json" {
+		if err := writeJSON(stdout, rep, label, code, time.Now()); err != nil {
+			fmt.Fprintf(stderr, "ocspwatch: check %s: %v\n", label, err)
+			return exitError
+		}
+		return code
+	}
+	if code == exitError {
+		fmt.Fprintf(stderr, "ocspwatch: check %s: %s\n", label, oneLine(unreachableReason(rep)))
+		return code
+	}
+	writeText(stdout, rep, label, time.Now())
+	return code
+}
+
+// spec turns flags into a probe target, loading every file it names.
+func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
+	spec := probe.TargetSpec{
+		QueryResponder: !c.noResponder,
+		ResponderURLs:  c.urls,
+		Method:         probe.Method(c.method),
+		Nonce:          c.nonce,
+		RequireNonce:   c.nonce,
+		RequireStaple:  probe.StapleRequirement(c.requireStaple),
+		UserAgent:      userAgent(),
+		Skew:           c.skew,
+	}
+	var issuer *x509.Certificate
+	if c.issuerFile != "" {
+		var err error
+		if issuer, err = config.LoadCertificate(c.issuerFile); err != nil {
+			return spec, "", fmt.Errorf("--issuer-file: %w", err)
+		}
+	}
+	switch {
+	case c.certFile != "" && c.endpoint != "":
+		return spec, "", errors.New("give either an endpoint or --cert, not both")
+	case c.certFile != "":
+		if issuer == nil {
+			return spec, "", errors.New("--cert needs --issuer-file (or --issuer) to build the OCSP request")
+		}
+		if c.noResponder {
+			return spec, "", errors.New("--cert with --no-responder leaves nothing to check")
+		}
+		leaf, err := config.LoadCertificate(c.certFile)
+		if err != nil {
+			return spec, "", fmt.Errorf("--cert: %w", err)
+		}
+		if leaf.CheckSignatureFrom(issuer) != nil {
+			return spec, "", fmt.Errorf("--cert %s was not issued by --issuer-file %s", c.certFile, c.issuerFile)
+		}
+		spec.Name, spec.Leaf, spec.Issuer = c.certFile, leaf, issuer
+		return spec, c.certFile, nil
+	case c.endpoint == "":
+		return spec, "", errors.New("name an endpoint (HOST[:PORT]) or a certificate with --cert")
+	}
+	endpoint, err := normalizeEndpoint(c.endpoint)
+	if err != nil {
+		return spec, "", err
+	}
+	sreq := &probe.StapleRequest{Endpoint: endpoint, ServerName: c.serverName, Issuer: issuer, AllAddresses: c.allAddresses}
+	if c.caFile != "" {
+		if sreq.Roots, err = config.LoadCertPool(c.caFile); err != nil {
+			return spec, "", fmt.Errorf("--ca-file: %w", err)
+		}
+	}
+	spec.Name, spec.Staple = endpoint, sreq
+	return spec, endpoint, nil
+}
+
+// normalizeEndpoint adds the default port 443 and rejects what cannot be
+// an endpoint, so typos fail before any network traffic.
+func normalizeEndpoint(s string) (string, error) {
+	if strings.Contains(s, "://") {
+		return "", fmt.Errorf("endpoint %q is not HOST[:PORT]; drop the scheme", s)
+	}
+	if host, port, err := net.SplitHostPort(s); err == nil {
+		if host == "" || port == "" {
+			return "", fmt.Errorf("endpoint %q: missing host or port", s)
+		}
+		if _, err := net.LookupPort("tcp", port); err != nil {
+			return "", fmt.Errorf("endpoint %q: bad port %q", s, port)
+		}
+		return s, nil
+	}
+	if ip := net.ParseIP(s); ip != nil {
+		return net.JoinHostPort(ip.String(), "443"), nil
+	}
+	if s == "" || strings.ContainsAny(s, "/:[] ") {
+		return "", fmt.Errorf("endpoint %q is not HOST[:PORT]", s)
+	}
+	return net.JoinHostPort(s, "443"), nil
+}
+
+// exitCode is 2 when nothing could be probed, 1 when a problem was found
+// and 0 when all is well.
+func exitCode(rep *probe.Report) int {
+	if unreachable(rep) {
+		return exitError
+	}
+	if !rep.Success {
+		return exitProblem
+	}
+	return exitOK
+}
+
+func unreachable(rep *probe.Report) bool {
+	if len(rep.Endpoints) > 0 {
+		for _, e := range rep.Endpoints {
+			if e.HandshakeOK {
+				return false
+			}
+		}
+		return true
+	}
+	for _, r := range rep.Responders {
+		if r.HTTPStatus != 0 {
+			return false
+		}
+	}
+	return len(rep.Responders) > 0
+}
+
+func unreachableReason(rep *probe.Report) string {
+	for _, e := range rep.Endpoints {
+		for _, p := range e.Problems {
+			return string(p.Reason) + ": " + p.Detail
+		}
+	}
+	for _, r := range rep.Responders {
+		for _, p := range r.Problems {
+			return string(p.Reason) + ": " + p.Detail
+		}
+	}
+	return "nothing answered"
+}

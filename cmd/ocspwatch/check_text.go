@@ -1,0 +1,216 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/human"
+	"github.com/ocspwatch/ocspwatch/probe"
+)
+
+// writeText prints an interpreted report: what an SRE would otherwise
+// piece together from `openssl s_client -status` and `openssl ocsp`.
+func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
+	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
+	defer w.Flush()
+	line := func(label, format string, args ...any) {
+		fmt.Fprintf(w, "  %s\t%s\n", label, fmt.Sprintf(format, args...))
+	}
+	fmt.Fprintf(w, "ocspwatch check %s\n", target)
+	if c := rep.Cert; c != nil {
+		line("certificate", "%s (serial %s)", c.Subject, c.SerialNumber)
+		line("", "issued by %s", c.Issuer)
+		line("", "valid until %s (%s)", stamp(c.NotAfter), human.Expiry(c.NotAfter, now))
+		line("must-staple", "%s", yesNo(c.MustStaple))
+		line("revocation", "%s", posture(c))
+	}
+	for _, e := range rep.Endpoints {
+		fmt.Fprintln(w)
+		if e.Address == "" {
+			line("endpoint", "not resolved")
+			writeProblems(line, e.Problems)
+			continue
+		}
+		line("address", "%s%s", e.Address, sni(e.ServerName))
+		if !e.HandshakeOK {
+			line("handshake", "FAILED")
+			writeProblems(line, e.Problems)
+			continue
+		}
+		line("handshake", "%s in %s (connect %s, tls %s)", e.TLSVersion, human.Duration(e.Timings.Resolve+e.Timings.Connect+e.Timings.TLS), human.Duration(e.Timings.Connect), human.Duration(e.Timings.TLS))
+		switch {
+		case e.ChainVerified:
+			line("chain", "verified against the trust roots")
+		default:
+			line("chain", "NOT verified: %s", e.ChainError)
+		}
+		if e.ChainIncomplete {
+			line("", "incomplete: the server did not send the issuer (%s)", issuerNote(e.IssuerSource))
+		}
+		if !e.StaplePresent {
+			line("staple", "none sent")
+		} else {
+			line("staple", "present, %s", validity(e.Staple))
+			writeVerification(line, e.Staple, now)
+		}
+		if e.ResponderAgrees != nil {
+			if *e.ResponderAgrees {
+				line("agreement", "the responders give the same status as the staple")
+			} else {
+				line("agreement", "DISAGREE: the responders give a different status than the staple")
+			}
+		}
+		writeProblems(line, e.Problems)
+	}
+	if len(rep.Responders) == 0 && rep.NoResponderURL {
+		fmt.Fprintln(w)
+		line("responders", "none: the certificate names no OCSP responder")
+	}
+	for _, r := range rep.Responders {
+		fmt.Fprintln(w)
+		line("responder", "%s", r.URL)
+		switch {
+		case r.HTTPStatus == 0:
+			line("request", "%s failed after %s", r.Method, human.Duration(r.Timings.Total))
+		default:
+			t := r.Timings
+			line("request", "%s, HTTP %d in %s (connect %s, processing %s, transfer %s)%s", r.Method, r.HTTPStatus,
+				human.Duration(t.Total), human.Duration(t.Connect), human.Duration(t.Processing), human.Duration(t.Transfer), cachedNote(r))
+		}
+		if r.ResponseStatus != "" {
+			line("response", "%s, %s", r.ResponseStatus, validity(r.Response))
+		}
+		if r.Response != nil && r.ResponseStatus == probe.StatusSuccessful {
+			writeVerification(line, r.Response, now)
+		}
+		if r.Nonce != probe.NonceNotSent {
+			line("nonce", "%s", r.Nonce)
+		}
+		if c := cacheSummary(r.Cache); c != "" {
+			line("caching", "%s", c)
+		}
+		writeProblems(line, r.Problems)
+	}
+	fmt.Fprintln(w)
+	if rep.Success {
+		fmt.Fprintln(w, "verdict: OK")
+		return
+	}
+	fmt.Fprintf(w, "verdict: %d problem(s)\n", len(rep.Failures))
+	for _, p := range rep.Failures {
+		fmt.Fprintf(w, "  - %s\n", p)
+	}
+}
+
+func writeVerification(line func(string, string, ...any), v *probe.Verification, now time.Time) {
+	if v.CertStatus != "" {
+		status := string(v.CertStatus)
+		if v.RevokedAt != nil {
+			status += fmt.Sprintf(" at %s (%s)", stamp(*v.RevokedAt), v.RevocationReason)
+		}
+		line("status", "%s", status)
+	}
+	if s := v.Signer; s != nil {
+		note := ""
+		if s.NoCheck {
+			note = ", ocsp-nocheck"
+		}
+		line("signer", "%s %s%s", s.Kind, s.Subject, note)
+	}
+	if v.ThisUpdate.IsZero() {
+		return
+	}
+	line("this update", "%s (%s)", stamp(v.ThisUpdate), human.Until(v.ThisUpdate, now))
+	if v.NextUpdate != nil {
+		line("next update", "%s (%s)", stamp(*v.NextUpdate), human.Expiry(*v.NextUpdate, now))
+	} else {
+		line("next update", "none: clients may cache it forever")
+	}
+	line("produced at", "%s", stamp(v.ProducedAt))
+	if v.NextUpdateAfterCertExpiry {
+		line("", "note: NextUpdate is after the certificate expires")
+	}
+}
+
+func writeProblems(line func(string, string, ...any), ps []probe.Problem) {
+	for _, p := range ps {
+		line("problem", "%s", p)
+	}
+}
+
+func validity(v *probe.Verification) string {
+	switch {
+	case v == nil:
+		return "not checked"
+	case v.Valid:
+		return "valid"
+	case v.Detail() != "":
+		return "INVALID"
+	}
+	return "not checked"
+}
+
+func posture(c *probe.CertInfo) string {
+	switch c.Posture {
+	case probe.PostureOCSP:
+		return "OCSP " + strings.Join(c.OCSPServers, ", ")
+	case probe.PostureCRLOnly:
+		return "CRL only (" + strings.Join(c.CRLServers, ", ") + "), no OCSP URL"
+	case probe.PostureShortLived:
+		return "short-lived certificate, no OCSP URL"
+	}
+	return "none: neither OCSP nor CRL URLs"
+}
+
+func cacheSummary(c probe.CacheInfo) string {
+	var parts []string
+	if c.MaxAge != nil {
+		parts = append(parts, "max-age "+human.Duration(*c.MaxAge))
+	}
+	if c.ETag != "" {
+		parts = append(parts, "ETag "+c.ETag)
+	}
+	if c.LastModified != nil {
+		parts = append(parts, "Last-Modified "+stamp(*c.LastModified))
+	}
+	if c.Expires != nil {
+		parts = append(parts, "Expires "+stamp(*c.Expires))
+	}
+	if c.MaxAgePastNextUpdate {
+		parts = append(parts, "WARNING: max-age runs past NextUpdate")
+	}
+	return strings.Join(parts, ", ")
+}
+
+func cachedNote(r *probe.ResponderResult) string {
+	if r.Cached {
+		return " [cached answer]"
+	}
+	return ""
+}
+
+func issuerNote(source string) string {
+	if source == "" {
+		return "no issuer available, so the staple cannot be verified; pass --issuer-file"
+	}
+	return "checked with the " + source + " issuer"
+}
+
+func sni(name string) string {
+	if name == "" {
+		return ""
+	}
+	return " (SNI " + name + ")"
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") }

@@ -1,0 +1,59 @@
+// Package human formats durations and instants the way operators read
+// them: "3d4h", "expires in 2h5m", "expired 10m ago".
+package human
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Duration renders d with its two largest units, down to seconds:
+// 3d4h, 2h5m, 45m10s, 12s. Sub-second durations render as milliseconds.
+func Duration(d time.Duration) string {
+	if d < 0 {
+		d = -d
+	}
+	if d < time.Second {
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	}
+	units := []struct {
+		size time.Duration
+		name string
+	}{{24 * time.Hour, "d"}, {time.Hour, "h"}, {time.Minute, "m"}, {time.Second, "s"}}
+	var b strings.Builder
+	shown := 0
+	for _, u := range units {
+		if d < u.size && shown == 0 {
+			continue
+		}
+		n := d / u.size
+		d -= n * u.size
+		if n > 0 {
+			fmt.Fprintf(&b, "%d%s", n, u.name)
+		}
+		shown++
+		if shown == 2 {
+			break
+		}
+	}
+	return b.String()
+}
+
+// Until says how far t is from now: "in 3d4h" or "2h ago".
+func Until(t, now time.Time) string {
+	if d := t.Sub(now); d >= 0 {
+		return "in " + Duration(d)
+	}
+	return Duration(now.Sub(t)) + " ago"
+}
+
+// Expiry says "expires in 3d4h" or "expired 2h ago".
+func Expiry(t, now time.Time) string {
+	if d := t.Sub(now); d > 0 {
+		return "expires in " + Duration(d)
+	} else if d == 0 {
+		return "expires now"
+	}
+	return "expired " + Duration(now.Sub(t)) + " ago"
+}

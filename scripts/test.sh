@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Runs every ocspwatch test on a fresh Debian machine: installs the real
+# servers the tests drive (openssl, nginx, promtool, amtool), checks
+# formatting and vet, then runs the whole suite under the race detector.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/usr/bin/$1" ]; }
+have openssl || need+=(openssl)
+have nginx || need+=(nginx)
+have promtool || need+=(prometheus)
+have amtool || need+=(prometheus-alertmanager)
+if [ "${#need[@]}" -gt 0 ]; then
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "installing: ${need[*]}"
+	$sudo apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+export PATH="$PATH:/usr/sbin:/sbin"
+
+unformatted=$(gofmt -l $(find . -name '*.go' -not -path './.git/*'))
+if [ -n "$unformatted" ]; then
+	echo "gofmt would change:" >&2
+	echo "$unformatted" >&2
+	exit 1
+fi
+go vet ./...
+go test -race -count=1 ./... "$@"
