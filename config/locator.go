@@ -1,0 +1,110 @@
+package config
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+// locator finds the line of a key in the TOML text, because BurntSushi's
+// metadata does not expose positions for keys that decoded fine but were
+// then found invalid, nor for unknown keys.
+type locator struct {
+	lines []string
+}
+
+func newLocator(data []byte) *locator {
+	return &locator{lines: strings.Split(string(data), "\n")}
+}
+
+var headerRE = regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z0-9_."-]+)\s*\]\]?`)
+
+// sections yields each line's table header ("" for the top level) and
+// the index of the [[target]] it belongs to (-1 outside one).
+func (l *locator) walk(visit func(line int, header string, targetIndex int, text string) bool) {
+	header, target := "", -1
+	for i, text := range l.lines {
+		if m := headerRE.FindStringSubmatch(text); m != nil {
+			header = m[1]
+			if strings.HasPrefix(strings.TrimSpace(text), "[[") && header == "target" {
+				target++
+			}
+			continue
+		}
+		if !visit(i+1, header, target, text) {
+			return
+		}
+	}
+}
+
+func keyLine(text, key string) bool {
+	trimmed := strings.TrimSpace(text)
+	rest, ok := strings.CutPrefix(trimmed, key)
+	return ok && strings.HasPrefix(strings.TrimSpace(rest), "=")
+}
+
+func (l *locator) find(match func(header string, target int) bool, key string) int {
+	found := 0
+	l.walk(func(line int, header string, target int, text string) bool {
+		if match(header, target) && keyLine(text, key) {
+			found = line
+			return false
+		}
+		return true
+	})
+	return found
+}
+
+func (l *locator) lineOfGlobal(key string) int {
+	return l.find(func(header string, _ int) bool { return header == "" || header == "responder" }, key)
+}
+
+func (l *locator) lineInTarget(index int, key string) int {
+	if line := l.find(func(header string, target int) bool { return header == "target" && target == index }, key); line > 0 {
+		return line
+	}
+	// A missing key points at its target's header.
+	seen := -1
+	for i, text := range l.lines {
+		if m := headerRE.FindStringSubmatch(text); m != nil && m[1] == "target" {
+			if seen++; seen == index {
+				return i + 1
+			}
+		}
+	}
+	return 0
+}
+
+func (l *locator) lineOfKey(key toml.Key) int {
+	parent := strings.Join(key[:len(key)-1], ".")
+	return l.find(func(header string, _ int) bool { return header == parent }, key[len(key)-1])
+}
+
+// targetAt names the target a line sits in, as ` target "NAME":`, or
+// returns "" outside a target.
+func (l *locator) targetAt(line int) string {
+	index := -1
+	l.walk(func(n int, header string, target int, _ string) bool {
+		if n >= line {
+			if header == "target" {
+				index = target
+			}
+			return false
+		}
+		return true
+	})
+	if index < 0 {
+		return ""
+	}
+	name := fmt.Sprintf("#%d", index+1)
+	l.walk(func(_ int, header string, target int, text string) bool {
+		if header == "target" && target == index && keyLine(text, "name") {
+			name = strings.Trim(strings.TrimSpace(strings.SplitN(text, "=", 2)[1]), `"'`)
+			return false
+		}
+		return true
+	})
+	return fmt.Sprintf(" target %q:", name)
+}
