@@ -31,7 +31,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app.HelpFlag.Short('h')
 
 	commands := map[string]command{}
-	for _, c := range []command{&checkCommand{}, &versionCommand{}} {
+	for _, c := range []command{&agentCommand{}, &checkCommand{}, &checkConfigCommand{}, &demoCommand{}, &versionCommand{}} {
 		clause := c.register(app)
 		commands[clause.FullCommand()] = c
 	}

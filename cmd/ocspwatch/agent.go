@@ -1,0 +1,115 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/prometheus/common/promslog"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+
+	"github.com/ocspwatch/ocspwatch/exporter"
+)
+
+// defaultListenAddress is ocspwatch's port.
+const defaultListenAddress = ":9879"
+
+// agentCommand runs the daemon: it probes on schedule and serves metrics.
+type agentCommand struct {
+	configFile string
+	web        *web.FlagConfig
+	logConfig  *promslog.Config
+}
+
+func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
+	cmd := app.Command("agent", "Run the monitoring agent (the default command).").Default()
+	cmd.Flag("config.file", "ocspwatch configuration file (TOML).").Default("ocspwatch.toml").StringVar(&c.configFile)
+	c.web = kingpinflag.AddFlags(cmd, defaultListenAddress)
+	c.logConfig = addLogFlags(cmd)
+	return cmd
+}
+
+func (c *agentCommand) run(_, stderr io.Writer) int {
+	logger := promslog.New(withWriter(c.logConfig, stderr))
+	return serveAgent(c.configFile, c.web, logger, stderr)
+}
+
+// serveAgent runs an agent on configFile until SIGTERM or SIGINT, reloading
+// on SIGHUP; `demo` uses it too, so the demo is the real code path.
+func serveAgent(configFile string, flags *web.FlagConfig, logger *slog.Logger, stderr io.Writer) int {
+	agent, err := exporter.New(exporter.Options{ConfigFile: configFile, Logger: logger, UserAgent: userAgent()})
+	if err != nil {
+		fmt.Fprintf(stderr, "ocspwatch: %s\n", err)
+		return exitError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				_ = agent.Reload() // logged and exported by the agent
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	server := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(server, flags, logger) }()
+	agentDone := make(chan struct{})
+	go func() {
+		_ = agent.Run(ctx)
+		close(agentDone)
+	}()
+
+	code := exitOK
+	select {
+	case err := <-serveErr:
+		if err != nil && !errors.Is(err, http.ErrServerClosed) {
+			logger.Error("HTTP server failed", "err", err)
+			code = exitError
+		}
+		stop()
+	case <-ctx.Done():
+		logger.Info("shutting down")
+	}
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = server.Shutdown(shutdownCtx)
+	<-agentDone
+	return code
+}
+
+type checkConfigCommand struct {
+	configFile string
+}
+
+func (c *checkConfigCommand) register(app *kingpin.Application) *kingpin.CmdClause {
+	cmd := app.Command("check-config", "Validate a configuration file and exit: 0 when valid, 1 when not.")
+	cmd.Flag("config.file", "ocspwatch configuration file (TOML).").Default("ocspwatch.toml").StringVar(&c.configFile)
+	return cmd
+}
+
+func (c *checkConfigCommand) run(stdout, stderr io.Writer) int {
+	cfg, err := loadConfig(c.configFile)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s\n", err)
+		return exitProblem
+	}
+	fmt.Fprintf(stdout, "%s: OK, %d target(s)\n", c.configFile, len(cfg.Targets))
+	return exitOK
+}

@@ -1,0 +1,179 @@
+package exporter
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/ocspwatch/ocspwatch/config"
+	"github.com/ocspwatch/ocspwatch/probe"
+)
+
+// Options configure an Agent. Zero values are the production defaults;
+// tests set Now, Resolver and the clock-sensitive parts.
+type Options struct {
+	ConfigFile string
+	Logger     *slog.Logger
+	Now        func() time.Time
+	UserAgent  string
+	// Resolver is used by responder queries; nil means the system's.
+	Resolver *net.Resolver
+}
+
+// Agent is the running ocspwatch daemon: configuration, scheduler,
+// results and HTTP endpoints.
+type Agent struct {
+	opts     Options
+	logger   *slog.Logger
+	store    *store
+	pool     *probe.ResponderPool
+	registry *prometheus.Registry
+
+	root   context.Context
+	cancel context.CancelFunc
+	sched  *scheduler
+	ready  atomic.Bool
+
+	reloadMu sync.Mutex // one reload at a time
+	mu       sync.Mutex
+	health   reloadHealth
+
+	// pending is the configuration loaded by New and applied by Run.
+	pending *config.Config
+}
+
+type reloadHealth struct {
+	lastOK      bool
+	lastSuccess time.Time
+	successes   float64
+	failures    float64
+}
+
+// New loads the configuration and builds an agent; it probes nothing
+// until Run. A bad initial configuration is an error, since there is no
+// previous configuration to keep running.
+func New(opts Options) (*Agent, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.UserAgent == "" {
+		opts.UserAgent = "ocspwatch"
+	}
+	cfg, err := config.Load(opts.ConfigFile)
+	if err != nil {
+		return nil, err
+	}
+	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry()}
+	client := probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: opts.Resolver})
+	a.pool = probe.NewResponderPool(client, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
+	a.root, a.cancel = context.WithCancel(context.Background())
+	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent)
+	a.registry.MustRegister(
+		&collector{store: a.store, now: opts.Now, agent: a},
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+	)
+	a.pending = cfg
+	return a, nil
+}
+
+// Run probes every target at once, then on schedule, until ctx ends; it
+// then cancels probes in flight and waits for them.
+func (a *Agent) Run(ctx context.Context) error {
+	cfg := a.pending
+	a.pending = nil
+	a.sched.apply(cfg)
+	a.recordReload(true)
+	a.sched.start()
+	a.ready.Store(true)
+	a.logger.Info("agent started", "targets", len(cfg.Targets), "region", cfg.Region)
+	<-ctx.Done()
+	a.ready.Store(false)
+	a.cancel()
+	a.sched.stop()
+	a.logger.Info("agent stopped")
+	return nil
+}
+
+// Reload reads the configuration file again. A bad file is rejected,
+// logged and exported, and the running configuration stays.
+func (a *Agent) Reload() error {
+	a.reloadMu.Lock()
+	defer a.reloadMu.Unlock()
+	cfg, err := config.Load(a.opts.ConfigFile)
+	if err != nil {
+		a.recordReload(false)
+		a.logger.Error("config reload failed; keeping the running configuration", "file", a.opts.ConfigFile, "err", err)
+		return err
+	}
+	a.sched.apply(cfg)
+	a.recordReload(true)
+	a.logger.Info("config reloaded", "file", a.opts.ConfigFile, "targets", len(cfg.Targets))
+	return nil
+}
+
+func (a *Agent) recordReload(ok bool) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.health.lastOK = ok
+	if ok {
+		a.health.successes++
+		a.health.lastSuccess = a.opts.Now()
+	} else {
+		a.health.failures++
+	}
+}
+
+func (a *Agent) configAndHealth() (*config.Config, reloadHealth) {
+	cfg := a.sched.config()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return cfg, a.health
+}
+
+// Registry is what /metrics serves.
+func (a *Agent) Registry() *prometheus.Registry { return a.registry }
+
+// ProbeNow runs a configured target immediately, outside its schedule,
+// without touching its stored result or counters.
+func (a *Agent) ProbeNow(ctx context.Context, name string) (*probe.Report, *config.Target, error) {
+	cfg := a.sched.config()
+	if cfg == nil {
+		return nil, nil, fmt.Errorf("the agent is not running yet")
+	}
+	for _, t := range cfg.Targets {
+		if t.Name == name {
+			return a.sched.probe(ctx, t, cfg), t, nil
+		}
+	}
+	return nil, nil, fmt.Errorf("no target named %q", name)
+}
+
+// ProbeAdhoc probes an endpoint that is not configured, when the
+// configuration allows it.
+func (a *Agent) ProbeAdhoc(ctx context.Context, endpoint string) (*probe.Report, *config.Target, error) {
+	cfg := a.sched.config()
+	if cfg == nil {
+		return nil, nil, fmt.Errorf("the agent is not running yet")
+	}
+	if !cfg.AllowAdhoc {
+		return nil, nil, errAdhocDisabled
+	}
+	t, err := cfg.AdhocTarget(endpoint)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a.sched.probe(ctx, t, cfg), t, nil
+}
+
+var errAdhocDisabled = fmt.Errorf("ad-hoc endpoints are disabled; set allow_adhoc = true in the configuration")

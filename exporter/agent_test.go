@@ -1,0 +1,226 @@
+package exporter
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/testpki"
+)
+
+// runningAgent is an agent under test with its HTTP handler.
+type runningAgent struct {
+	*Agent
+	http   *httptest.Server
+	cancel context.CancelFunc
+	done   chan struct{}
+	path   string
+}
+
+func writeConfig(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func startAgent(t *testing.T, configText string, now func() time.Time) *runningAgent {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "ocspwatch.toml")
+	writeConfig(t, path, configText)
+	return startAgentFile(t, path, now)
+}
+
+func startAgentFile(t *testing.T, path string, now func() time.Time) *runningAgent {
+	t.Helper()
+	a, err := New(Options{ConfigFile: path, Now: now, UserAgent: "ocspwatch/test"})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	ra := &runningAgent{Agent: a, cancel: cancel, done: make(chan struct{}), path: path}
+	go func() {
+		_ = a.Run(ctx)
+		close(ra.done)
+	}()
+	ra.http = httptest.NewServer(a.Handler())
+	t.Cleanup(ra.stop)
+	waitFor(t, 10*time.Second, "every target to run once", ra.allRan)
+	return ra
+}
+
+func (ra *runningAgent) stop() {
+	ra.cancel()
+	<-ra.done
+	ra.http.Close()
+}
+
+func (ra *runningAgent) allRan() bool {
+	for _, s := range ra.store.snapshot() {
+		if s.last == nil {
+			return false
+		}
+	}
+	return ra.sched.config() != nil
+}
+
+func (ra *runningAgent) get(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(ra.http.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (ra *runningAgent) post(t *testing.T, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Post(ra.http.URL+path, "text/plain", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body)
+}
+
+func (ra *runningAgent) metrics(t *testing.T) string {
+	t.Helper()
+	code, body := ra.get(t, "/metrics")
+	if code != 200 {
+		t.Fatalf("/metrics: HTTP %d", code)
+	}
+	return body
+}
+
+func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for %s", limit, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// lab is a small PKI with a responder and stapling servers, valid around
+// the frozen clock.
+type lab struct {
+	now       time.Time
+	root      *testpki.Cert
+	inter     *testpki.Cert
+	rootFile  string
+	responder *testpki.Responder
+}
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	l := &lab{now: testpki.Epoch}
+	var err error
+	if l.root, err = testpki.NewRoot("Exporter Root", testpki.ECDSAP256); err != nil {
+		t.Fatal(err)
+	}
+	if l.inter, err = l.root.NewIntermediate("Exporter Intermediate", testpki.ECDSAP256); err != nil {
+		t.Fatal(err)
+	}
+	l.rootFile = filepath.Join(t.TempDir(), "root.pem")
+	writeConfig(t, l.rootFile, string(l.root.PEM()))
+	l.responder = testpki.NewResponder(func(q testpki.Query) []byte {
+		return testpki.Response{Entries: []testpki.Entry{{Serial: q.Serial, Issuer: l.inter.Cert, Status: testpki.Good,
+			ThisUpdate: l.now.Add(-time.Hour), NextUpdate: l.now.Add(5 * time.Hour)}}, ProducedAt: l.now.Add(-time.Hour), Signer: l.inter}.MustDER()
+	})
+	t.Cleanup(l.responder.Close)
+	return l
+}
+
+// server starts a TLS server stapling a good response valid for validFor.
+func (l *lab) server(t *testing.T, validFor time.Duration) *testpki.TLSServer {
+	t.Helper()
+	leaf, err := l.inter.NewLeaf(testpki.LeafOptions{OCSPServers: []string{l.responder.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var staple []byte
+	if validFor > 0 {
+		staple = testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(leaf, testpki.Good, l.now.Add(-time.Hour), l.now.Add(validFor))}, ProducedAt: l.now.Add(-time.Hour), Signer: l.inter}.MustDER()
+	}
+	srv, err := testpki.NewTLSServer(leaf, staple, testpki.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func (l *lab) target(name, endpoint, extra string) string {
+	return "\n[[target]]\nname = \"" + name + "\"\nendpoint = \"" + endpoint + "\"\nserver_name = \"localhost\"\nca_file = \"" + l.rootFile + "\"\nschedule = \"@every 1h\"\n" + extra
+}
+
+// clock is a settable clock shared by the agent and the test.
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *clock) Set(t time.Time) {
+	c.mu.Lock()
+	c.t = t
+	c.mu.Unlock()
+}
+
+// silentServer accepts connections and never speaks, to hold a probe.
+func silentServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conns []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			conns = append(conns, c)
+			mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		mu.Lock()
+		for _, c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	return ln.Addr().String()
+}
+
+func metricLine(body, prefix string) string {
+	for _, line := range strings.Split(body, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}

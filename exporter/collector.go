@@ -1,0 +1,203 @@
+package exporter
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/version"
+
+	"github.com/ocspwatch/ocspwatch/probe"
+)
+
+// collector turns the stored results into metrics at scrape time, so no
+// registry is rebuilt per probe and time-to-NextUpdate is exact whenever
+// Prometheus looks.
+//
+// It is an unchecked collector (Describe sends nothing) because the
+// region const label comes from the configuration and may change on reload.
+type collector struct {
+	store *store
+	now   func() time.Time
+	// agent is nil for the one-target registries that /probe builds,
+	// which take their region label from region instead.
+	agent  *Agent
+	region string
+}
+
+func (c *collector) Describe(chan<- *prometheus.Desc) {}
+
+func (c *collector) Collect(ch chan<- prometheus.Metric) {
+	e := &emitter{ch: ch, region: c.region, descs: map[string]*prometheus.Desc{}}
+	now := c.now()
+	if c.agent != nil {
+		cfg, health := c.agent.configAndHealth()
+		if cfg != nil {
+			e.region = cfg.Region
+			e.emit(mTargets, float64(len(cfg.Targets)))
+		}
+		e.emit(mBuildInfo, 1, version.Version, version.Revision, runtime.Version())
+		e.emit(mReloadOK, boolValue(health.lastOK))
+		if !health.lastSuccess.IsZero() {
+			e.emit(mReloadTime, unix(health.lastSuccess))
+		}
+		e.emit(mReloadsTotal, health.successes, "success")
+		e.emit(mReloadsTotal, health.failures, "failure")
+	}
+	for _, s := range c.store.snapshot() {
+		e.target(s, now)
+	}
+}
+
+type emitter struct {
+	ch     chan<- prometheus.Metric
+	region string
+	descs  map[string]*prometheus.Desc
+}
+
+func (e *emitter) emit(m metricDef, value float64, labels ...string) {
+	d, ok := e.descs[m.Name]
+	if !ok {
+		var constLabels prometheus.Labels
+		if e.region != "" {
+			constLabels = prometheus.Labels{"region": e.region}
+		}
+		d = prometheus.NewDesc(m.Name, m.Help, m.Labels, constLabels)
+		e.descs[m.Name] = d
+	}
+	e.ch <- prometheus.MustNewConstMetric(d, m.Type, value, labels...)
+}
+
+func (e *emitter) target(s snapshot, now time.Time) {
+	name := s.name
+	e.emit(mProbesTotal, s.success, name, "success")
+	e.emit(mProbesTotal, s.failure, name, "failure")
+	for reason, n := range s.reasons {
+		e.emit(mFailuresTotal, n, name, string(reason))
+	}
+	e.emit(mSkippedTotal, s.skipped, name)
+	rep := s.last
+	if rep == nil {
+		return
+	}
+	e.emit(mProbeSuccess, boolValue(rep.Success), name)
+	e.emit(mProbeDuration, rep.Duration.Seconds(), name)
+	e.emit(mProbeLastRun, unix(s.finished), name)
+	require := probe.StapleRequirement(s.target.RequireStaple)
+	for _, ep := range rep.Endpoints {
+		e.endpoint(name, ep, require, now)
+	}
+	for _, r := range rep.Responders {
+		e.responder(name, r, now)
+	}
+}
+
+func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.StapleRequirement, now time.Time) {
+	if ep.Address == "" {
+		return // never resolved: the failure counter says why
+	}
+	addr := ep.Address
+	e.emit(mTLSUp, boolValue(ep.HandshakeOK), name, addr)
+	for phase, d := range map[string]time.Duration{"resolve": ep.Timings.Resolve, "connect": ep.Timings.Connect, "tls": ep.Timings.TLS} {
+		if d > 0 {
+			e.emit(mTLSDuration, d.Seconds(), name, addr, phase)
+		}
+	}
+	if !ep.HandshakeOK || ep.Cert == nil {
+		return
+	}
+	e.emit(mTLSVersion, 1, name, addr, ep.TLSVersion)
+	e.emit(mChainVerified, boolValue(ep.ChainVerified), name, addr)
+	e.emit(mChainIncomplete, boolValue(ep.ChainIncomplete), name, addr)
+	e.emit(mCertNotAfter, unix(ep.Cert.NotAfter), name, addr)
+	e.emit(mCertMustStaple, boolValue(ep.Cert.MustStaple), name, addr)
+	e.emit(mCertURLs, float64(len(ep.Cert.OCSPServers)), name, addr)
+	for _, p := range probe.AllPostures() {
+		e.emit(mCertPosture, boolValue(p == ep.Cert.Posture), name, addr, string(p))
+	}
+	required := require == probe.RequireAlways || (require == probe.RequireAuto && ep.Cert.MustStaple)
+	e.emit(mStapleRequired, boolValue(required), name, addr)
+	e.emit(mStaplePresent, boolValue(ep.StaplePresent), name, addr)
+	if ep.Staple == nil {
+		return
+	}
+	v := ep.Staple
+	e.emit(mStapleValid, boolValue(v.Valid), name, addr)
+	if v.CertStatus != "" {
+		for _, st := range probe.AllCertStatuses() {
+			e.emit(mStapleStatus, boolValue(st == v.CertStatus), name, addr, string(st))
+		}
+	}
+	if !v.ThisUpdate.IsZero() {
+		e.emit(mStapleThis, unix(v.ThisUpdate), name, addr)
+		e.emit(mStapleProduced, unix(v.ProducedAt), name, addr)
+	}
+	if v.NextUpdate != nil {
+		e.emit(mStapleNext, unix(*v.NextUpdate), name, addr)
+		e.emit(mStapleTTL, v.NextUpdate.Sub(now).Seconds(), name, addr)
+	}
+	if ep.ResponderAgrees != nil {
+		e.emit(mStapleAgree, boolValue(*ep.ResponderAgrees), name, addr)
+	}
+}
+
+func (e *emitter) responder(name string, r *probe.ResponderResult, now time.Time) {
+	url := r.URL
+	e.emit(mRespUp, boolValue(r.Up), name, url)
+	if r.HTTPStatus != 0 {
+		e.emit(mRespHTTP, float64(r.HTTPStatus), name, url)
+	}
+	t := r.Timings
+	for phase, d := range map[string]time.Duration{"resolve": t.Resolve, "connect": t.Connect, "tls": t.TLS, "processing": t.Processing, "transfer": t.Transfer} {
+		if d > 0 {
+			e.emit(mRespPhase, d.Seconds(), name, url, phase)
+		}
+	}
+	if t.Total > 0 {
+		e.emit(mRespTotal, t.Total.Seconds(), name, url)
+	}
+	if r.ResponseStatus != "" {
+		for _, st := range probe.AllResponseStatuses() {
+			e.emit(mRespStatus, boolValue(st == r.ResponseStatus), name, url, string(st))
+		}
+	}
+	if r.Cache.MaxAge != nil {
+		e.emit(mRespMaxAge, r.Cache.MaxAge.Seconds(), name, url)
+		if r.Response != nil && r.Response.NextUpdate != nil {
+			e.emit(mRespMaxAgePast, boolValue(r.Cache.MaxAgePastNextUpdate), name, url)
+		}
+	}
+	switch r.Nonce {
+	case probe.NonceEchoed:
+		e.emit(mRespNonce, 1, name, url)
+	case probe.NonceMissing, probe.NonceMismatch:
+		e.emit(mRespNonce, 0, name, url)
+	}
+	v := r.Response
+	if v == nil || r.ResponseStatus != probe.StatusSuccessful {
+		return
+	}
+	e.emit(mRespValid, boolValue(v.Valid), name, url)
+	if v.CertStatus != "" {
+		for _, st := range probe.AllCertStatuses() {
+			e.emit(mRespCertStatus, boolValue(st == v.CertStatus), name, url, string(st))
+		}
+	}
+	if !v.ThisUpdate.IsZero() {
+		e.emit(mRespThis, unix(v.ThisUpdate), name, url)
+		e.emit(mRespProduced, unix(v.ProducedAt), name, url)
+	}
+	if v.NextUpdate != nil {
+		e.emit(mRespNext, unix(*v.NextUpdate), name, url)
+		e.emit(mRespTTL, v.NextUpdate.Sub(now).Seconds(), name, url)
+	}
+}
+
+func boolValue(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }

@@ -1,0 +1,190 @@
+package exporter
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestTimeToNextUpdateIsComputedAtScrapeTime(t *testing.T) {
+	l := newLab(t)
+	srv := l.server(t, 3*time.Hour)
+	c := &clock{t: l.now}
+	ra := startAgent(t, "region = \"eu\"\n"+l.target("www", srv.Addr, ""), c.Now)
+	want := `ocsp_staple_time_to_next_update_seconds{address="` + srv.Addr + `",region="eu",target="www"} 10800`
+	if got := metricLine(ra.metrics(t), "ocsp_staple_time_to_next_update_seconds"); got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	c.Set(l.now.Add(3*time.Hour + 90*time.Second))
+	want = `ocsp_staple_time_to_next_update_seconds{address="` + srv.Addr + `",region="eu",target="www"} -90`
+	if got := metricLine(ra.metrics(t), "ocsp_staple_time_to_next_update_seconds"); got != want {
+		t.Errorf("after the clock moved:\ngot  %s\nwant %s", got, want)
+	}
+}
+
+func TestReloadKeepsOldConfigOnErrorAndAppliesChanges(t *testing.T) {
+	l := newLab(t)
+	a, b, c := l.server(t, time.Hour), l.server(t, time.Hour), l.server(t, time.Hour)
+	ra := startAgent(t, l.target("keep", a.Addr, "")+l.target("change", b.Addr, ""), func() time.Time { return l.now })
+	keepState := ra.store.get("keep")
+	changeState := ra.store.get("change")
+
+	writeConfig(t, ra.path, "this is not TOML")
+	if code, body := ra.post(t, "/-/reload"); code != http.StatusInternalServerError || !strings.Contains(body, ra.path) {
+		t.Errorf("bad reload: HTTP %d %q, want 500 naming the file", code, body)
+	}
+	m := ra.metrics(t)
+	if !strings.Contains(m, "ocspwatch_config_last_reload_successful 0") || !strings.Contains(m, `ocsp_probe_success{target="keep"} 1`) || !strings.Contains(m, `ocsp_probe_success{target="change"} 1`) {
+		t.Errorf("after a bad reload the old targets must still be served and the failure exported:\n%s", grep(m, "reload_successful", "probe_success"))
+	}
+
+	writeConfig(t, ra.path, l.target("keep", a.Addr, "")+l.target("change", b.Addr, "timeout = \"3s\"\n")+l.target("added", c.Addr, ""))
+	if code, body := ra.post(t, "/-/reload"); code != 200 {
+		t.Fatalf("good reload: HTTP %d %q", code, body)
+	}
+	waitFor(t, 5*time.Second, "the added target to run", ra.allRan)
+	if ra.store.get("keep") != keepState {
+		t.Error("an unchanged target lost its state")
+	}
+	if ra.store.get("change") == changeState {
+		t.Error("a changed target kept its old state")
+	}
+	m = ra.metrics(t)
+	if !strings.Contains(m, "ocspwatch_config_last_reload_successful 1") || !strings.Contains(m, `ocsp_probe_success{target="added"} 1`) || !strings.Contains(m, "ocspwatch_targets 3") {
+		t.Errorf("after a good reload:\n%s", grep(m, "reload", "probe_success", "ocspwatch_targets"))
+	}
+
+	writeConfig(t, ra.path, l.target("keep", a.Addr, ""))
+	if code, _ := ra.post(t, "/-/reload"); code != 200 {
+		t.Fatal("reload failed")
+	}
+	m = ra.metrics(t)
+	if strings.Contains(m, `target="change"`) || strings.Contains(m, `target="added"`) {
+		t.Errorf("removed targets left series behind:\n%s", grep(m, `target="change"`, `target="added"`))
+	}
+	if code, _ := ra.get(t, "/-/reload"); code != http.StatusMethodNotAllowed {
+		t.Errorf("GET /-/reload: HTTP %d, want 405", code)
+	}
+}
+
+func TestOverlappingRunsAreSkippedAndCounted(t *testing.T) {
+	l := newLab(t)
+	addr := silentServer(t)
+	path := t.TempDir() + "/c.toml"
+	writeConfig(t, path, "[[target]]\nname = \"stuck\"\nendpoint = \""+addr+"\"\nschedule = \"* * * * * *\"\ntimeout = \"2500ms\"\n")
+	a, err := New(Options{ConfigFile: path, Now: func() time.Time { return l.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = a.Run(ctx); close(done) }()
+	waitFor(t, 6*time.Second, "a skipped run", func() bool {
+		st := a.store.get("stuck")
+		if st == nil {
+			return false
+		}
+		a.store.mu.RLock()
+		defer a.store.mu.RUnlock()
+		return st.skipped >= 1
+	})
+	// Shutdown must cut the probe in flight short, well before its timeout.
+	start := time.Now()
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(2 * time.Second):
+		t.Fatal("Run did not return within 2s of cancellation")
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("shutdown took %s", d)
+	}
+}
+
+func TestProbeEndpoint(t *testing.T) {
+	l := newLab(t)
+	srv := l.server(t, time.Hour)
+	ra := startAgent(t, "region = \"eu\"\n"+l.target("www", srv.Addr, ""), func() time.Time { return l.now })
+	code, body := ra.get(t, "/probe?target=www")
+	if code != 200 || !strings.Contains(body, `ocsp_probe_success{region="eu",target="www"} 1`) || !strings.Contains(body, "ocsp_staple_valid") {
+		t.Errorf("/probe: HTTP %d\n%s", code, body)
+	}
+	code, body = ra.get(t, "/probe?target=www&debug=true")
+	for _, want := range []string{"Logs for the probe:", `msg="handshake completed"`, "Metrics that would have been returned:", "ocsp_staple_present", "Target configuration (with defaults filled in):", `name = "www"`, `require_staple = "auto"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("debug output lacks %q:\n%s", want, body)
+		}
+	}
+	if code, body := ra.get(t, "/probe?target=nope"); code != 404 || !strings.Contains(body, `"nope"`) {
+		t.Errorf("unknown target: HTTP %d %q", code, body)
+	}
+	if code, body := ra.get(t, "/probe?endpoint="+srv.Addr); code != 403 || !strings.Contains(body, "allow_adhoc") {
+		t.Errorf("ad-hoc while disabled: HTTP %d %q", code, body)
+	}
+	if code, _ := ra.get(t, "/probe"); code != 400 {
+		t.Errorf("no target: HTTP %d", code)
+	}
+	// The scheduled counters are untouched by /probe.
+	if !strings.Contains(ra.metrics(t), `ocsp_probes_total{region="eu",result="success",target="www"} 1`) {
+		t.Error("/probe changed the scheduled counters")
+	}
+}
+
+func TestAdhocProbe(t *testing.T) {
+	l := newLab(t)
+	srv := l.server(t, time.Hour)
+	ra := startAgent(t, "allow_adhoc = true\n"+l.target("www", srv.Addr, ""), func() time.Time { return l.now })
+	code, body := ra.get(t, "/probe?endpoint="+srv.Addr)
+	// Ad-hoc probes use the system roots, so the chain is untrusted, but
+	// the staple is still checked against the served issuer.
+	if code != 200 || !strings.Contains(body, `ocsp_staple_valid{address="`+srv.Addr+`",target="adhoc"} 1`) || !strings.Contains(body, `ocsp_chain_verified{address="`+srv.Addr+`",target="adhoc"} 0`) {
+		t.Errorf("ad-hoc probe: HTTP %d\n%s", code, body)
+	}
+	if code, body := ra.get(t, "/probe?endpoint=no-port"); code != 400 || !strings.Contains(body, "host:port") {
+		t.Errorf("bad ad-hoc endpoint: HTTP %d %q", code, body)
+	}
+}
+
+func TestHealthReadyAndStatusPage(t *testing.T) {
+	l := newLab(t)
+	fine, soon := l.server(t, 30*time.Hour), l.server(t, time.Hour)
+	none := l.server(t, 0)
+	ra := startAgent(t, l.target("fine", fine.Addr, "")+l.target("soon", soon.Addr, "")+l.target("required", none.Addr, "require_staple = true\n"), func() time.Time { return l.now })
+	for _, path := range []string{"/-/healthy", "/-/ready"} {
+		if code, _ := ra.get(t, path); code != 200 {
+			t.Errorf("%s: HTTP %d", path, code)
+		}
+	}
+	code, page := ra.get(t, "/")
+	if code != 200 {
+		t.Fatalf("status page: HTTP %d", code)
+	}
+	iRequired, iSoon, iFine := strings.Index(page, ">required<"), strings.Index(page, ">soon<"), strings.Index(page, ">fine<")
+	if iRequired < 0 || iSoon < 0 || iFine < 0 || !(iRequired < iSoon && iSoon < iFine) {
+		t.Errorf("status page is not sorted by urgency (failing, expiring soon, fine): %d %d %d", iRequired, iSoon, iFine)
+	}
+	for _, want := range []string{"the server sent no OCSP staple", "expires in 1h", "expires in 1d6h", "valid, good"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("status page lacks %q", want)
+		}
+	}
+	ra.stop()
+	if ra.ready.Load() {
+		t.Error("still ready after shutdown")
+	}
+}
+
+func grep(body string, needles ...string) string {
+	var out []string
+	for _, line := range strings.Split(body, "\n") {
+		for _, n := range needles {
+			if strings.Contains(line, n) && !strings.HasPrefix(line, "#") {
+				out = append(out, line)
+				break
+			}
+		}
+	}
+	return strings.Join(out, "\n")
+}

@@ -1,0 +1,185 @@
+package exporter
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/ocspwatch/ocspwatch/config"
+	"github.com/ocspwatch/ocspwatch/internal/human"
+	"github.com/ocspwatch/ocspwatch/probe"
+)
+
+// Handler serves every HTTP endpoint of the agent.
+func (a *Agent) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{ErrorLog: slog.NewLogLogger(a.logger.Handler(), slog.LevelError)}))
+	mux.HandleFunc("GET /probe", a.serveProbe)
+	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
+	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !a.ready.Load() {
+			http.Error(w, "Not ready", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready")
+	})
+	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		if err := a.Reload(); err != nil {
+			http.Error(w, "reload failed, the running configuration stays: "+err.Error(), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "Reloaded")
+	})
+	mux.HandleFunc("GET /{$}", a.serveStatus)
+	return mux
+}
+
+// serveProbe runs one target now and returns its metrics, or with
+// debug=true its log lines, metrics and resolved configuration.
+func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	ctx := r.Context()
+	// Finish before Prometheus gives up on the scrape.
+	if s, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && s > 1 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration((s-0.5)*float64(time.Second)))
+		defer cancel()
+	}
+	var (
+		rep    *probe.Report
+		target *config.Target
+		err    error
+	)
+	switch name, endpoint := q.Get("target"), q.Get("endpoint"); {
+	case name != "" && endpoint != "":
+		http.Error(w, "give target or endpoint, not both", http.StatusBadRequest)
+		return
+	case name != "":
+		rep, target, err = a.ProbeNow(ctx, name)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+	case endpoint != "":
+		rep, target, err = a.ProbeAdhoc(ctx, endpoint)
+		if errors.Is(err, errAdhocDisabled) {
+			http.Error(w, err.Error(), http.StatusForbidden)
+			return
+		} else if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+	default:
+		http.Error(w, "the target parameter is missing (or endpoint, with allow_adhoc)", http.StatusBadRequest)
+		return
+	}
+
+	one := newStore()
+	st := &targetState{target: target}
+	one.states[target.Name] = st
+	one.record(st, rep, a.opts.Now())
+	reg := prometheus.NewRegistry()
+	cfg, _ := a.configAndHealth()
+	reg.MustRegister(&collector{store: one, now: a.opts.Now, region: cfg.Region})
+	if q.Get("debug") != "true" {
+		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintf(w, "Logs for the probe:\n%s\n", probeLog(rep, a.opts.Now()))
+	fmt.Fprintf(w, "Metrics that would have been returned:\n%s\n", exposition(reg))
+	fmt.Fprintf(w, "Target configuration (with defaults filled in):\n%s", resolvedTOML(target))
+}
+
+func exposition(g prometheus.Gatherer) string {
+	families, err := g.Gather()
+	if err != nil {
+		return "error: " + err.Error()
+	}
+	var b bytes.Buffer
+	enc := expfmt.NewEncoder(&b, expfmt.NewFormat(expfmt.TypeTextPlain))
+	for _, f := range families {
+		_ = enc.Encode(f)
+	}
+	return b.String()
+}
+
+// resolvedTOML shows the target as it runs. The configuration holds no
+// secrets today; if one is added, blank it here.
+func resolvedTOML(t *config.Target) string {
+	var b bytes.Buffer
+	if err := toml.NewEncoder(&b).Encode(struct {
+		Target *config.Target `toml:"target"`
+	}{t}); err != nil {
+		return "error: " + err.Error()
+	}
+	return b.String()
+}
+
+// probeLog narrates a report step by step, for people debugging a target.
+func probeLog(rep *probe.Report, now time.Time) string {
+	var b bytes.Buffer
+	logger := slog.New(slog.NewTextHandler(&b, &slog.HandlerOptions{ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+		if a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}}))
+	logger.Info("starting probe", "target", rep.Target, "started", rep.Started.UTC().Format(time.RFC3339))
+	for _, e := range rep.Endpoints {
+		if e.Address == "" {
+			logger.Error("could not resolve the endpoint")
+		} else if e.HandshakeOK {
+			logger.Info("handshake completed", "address", e.Address, "tls_version", e.TLSVersion,
+				"resolve", e.Timings.Resolve, "connect", e.Timings.Connect, "tls", e.Timings.TLS,
+				"chain_verified", e.ChainVerified, "chain_incomplete", e.ChainIncomplete, "issuer_source", e.IssuerSource)
+		} else {
+			logger.Error("handshake failed", "address", e.Address)
+		}
+		if e.Cert != nil {
+			logger.Info("certificate", "subject", e.Cert.Subject, "serial", e.Cert.SerialNumber, "not_after", e.Cert.NotAfter.UTC(),
+				"must_staple", e.Cert.MustStaple, "posture", e.Cert.Posture, "ocsp_urls", strings.Join(e.Cert.OCSPServers, " "))
+		}
+		if e.HandshakeOK {
+			if v := e.Staple; v != nil {
+				args := []any{"address", e.Address, "valid", v.Valid, "cert_status", v.CertStatus}
+				if v.NextUpdate != nil {
+					args = append(args, "next_update", v.NextUpdate.UTC(), "expiry", human.Expiry(*v.NextUpdate, now))
+				}
+				logger.Info("staple checked", args...)
+			} else {
+				logger.Info("no staple", "address", e.Address)
+			}
+		}
+		for _, p := range e.Problems {
+			logger.Warn("problem", "address", e.Address, "reason", p.Reason, "detail", p.Detail)
+		}
+	}
+	if rep.NoResponderURL {
+		logger.Info("the certificate names no OCSP responder")
+	}
+	for _, r := range rep.Responders {
+		logger.Info("responder queried", "url", r.URL, "method", r.Method, "http_status", r.HTTPStatus, "response_status", r.ResponseStatus,
+			"up", r.Up, "cached", r.Cached, "total", r.Timings.Total, "nonce", r.Nonce)
+		for _, p := range r.Problems {
+			logger.Warn("problem", "url", r.URL, "reason", p.Reason, "detail", p.Detail)
+		}
+	}
+	if rep.Success {
+		logger.Info("probe succeeded", "duration", rep.Duration)
+	} else {
+		logger.Error("probe failed", "duration", rep.Duration, "reasons", reasonList(rep.Failures))
+	}
+	return b.String()
+}
