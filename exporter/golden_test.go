@@ -21,7 +21,7 @@ var (
 	portRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	// Values that depend on how fast this machine is; the series must
 	// exist, their values cannot be pinned.
-	volatileRE = regexp.MustCompile(`^(ocsp_probe_duration_seconds|ocsp_tls_duration_seconds|ocsp_responder_duration_seconds|ocsp_responder_request_duration_seconds)\{`)
+	volatileRE  = regexp.MustCompile(`^(ocsp_probe_duration_seconds|ocsp_tls_duration_seconds|ocsp_responder_duration_seconds|ocsp_responder_request_duration_seconds)\{`)
 	goVersionRE = regexp.MustCompile(`goversion="[^"]*"`)
 )
 

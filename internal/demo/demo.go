@@ -183,4 +183,3 @@ func (f *Fleet) Close() {
 		r.Close()
 	}
 }
-
