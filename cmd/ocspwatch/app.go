@@ -22,19 +22,24 @@ type command interface {
 	run(stdout, stderr io.Writer) int
 }
 
-func run(args []string, stdout, stderr io.Writer) int {
-	version.Version = buildVersion()
+// newApp builds the command line; the docs test reads its model.
+func newApp(stdout, stderr io.Writer) (*kingpin.Application, map[string]command) {
 	app := kingpin.New("ocspwatch", "Synthetic OCSP monitoring: stapled responses, OCSP responders, Prometheus metrics.")
 	app.UsageWriter(stdout)
 	app.ErrorWriter(stderr)
 	app.Terminate(nil)
 	app.HelpFlag.Short('h')
-
 	commands := map[string]command{}
 	for _, c := range []command{&agentCommand{}, &checkCommand{}, &checkConfigCommand{}, &demoCommand{}, &versionCommand{}} {
 		clause := c.register(app)
 		commands[clause.FullCommand()] = c
 	}
+	return app, commands
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	version.Version = buildVersion()
+	app, commands := newApp(stdout, stderr)
 	selected, err := app.Parse(args)
 	if err != nil {
 		fmt.Fprintf(stderr, "ocspwatch: %s\n", oneLine(err.Error()))

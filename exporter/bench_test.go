@@ -1,0 +1,60 @@
+package exporter
+
+import (
+	"fmt"
+	"io"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/common/expfmt"
+
+	"github.com/ocspwatch/ocspwatch/config"
+	"github.com/ocspwatch/ocspwatch/internal/testpki"
+	"github.com/ocspwatch/ocspwatch/probe"
+)
+
+// BenchmarkScrape10000Targets measures one /metrics render with 10,000
+// targets, each with a staple and one responder: the collector, the
+// registry's gather and the text encoding.
+func BenchmarkScrape10000Targets(b *testing.B) {
+	now := testpki.Epoch
+	next := now.Add(3 * time.Hour)
+	st := newStore()
+	yes := true
+	for i := range 10000 {
+		name := fmt.Sprintf("target-%05d", i)
+		staple := &probe.Verification{Valid: true, CertStatus: probe.CertGood, ThisUpdate: now.Add(-time.Hour), ProducedAt: now.Add(-time.Hour), NextUpdate: &next}
+		rep := &probe.Report{Target: name, Success: true, Duration: 20 * time.Millisecond,
+			Endpoints: []*probe.StapleResult{{Address: fmt.Sprintf("10.0.%d.%d:443", i/256, i%256), HandshakeOK: true, TLSVersion: "TLS 1.3",
+				Timings: probe.Timings{Connect: time.Millisecond, TLS: 3 * time.Millisecond}, ChainVerified: true,
+				Cert:    &probe.CertInfo{NotAfter: now.Add(30 * 24 * time.Hour), OCSPServers: []string{"http://ocsp.example"}, Posture: probe.PostureOCSP},
+				StaplePresent: true, Staple: staple, ResponderAgrees: &yes}},
+			Responders: []*probe.ResponderResult{{URL: "http://ocsp.example", Up: true, HTTPStatus: 200, ResponseStatus: probe.StatusSuccessful,
+				Timings: probe.ResponderTimings{Connect: time.Millisecond, Processing: 5 * time.Millisecond, Transfer: time.Millisecond, Total: 8 * time.Millisecond},
+				Response: staple, Nonce: probe.NonceNotSent}},
+		}
+		s := &targetState{target: &config.Target{Name: name, RequireStaple: "auto"}}
+		st.states[name] = s
+		st.record(s, rep, now)
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(&collector{store: st, now: func() time.Time { return now }, region: "eu"})
+	series := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		families, err := reg.Gather()
+		if err != nil {
+			b.Fatal(err)
+		}
+		enc := expfmt.NewEncoder(io.Discard, expfmt.NewFormat(expfmt.TypeTextPlain))
+		series = 0
+		for _, f := range families {
+			series += len(f.Metric)
+			if err := enc.Encode(f); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(series), "series")
+}
