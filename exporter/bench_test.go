@@ -28,10 +28,10 @@ func BenchmarkScrape10000Targets(b *testing.B) {
 		rep := &probe.Report{Target: name, Success: true, Duration: 20 * time.Millisecond,
 			Endpoints: []*probe.StapleResult{{Address: fmt.Sprintf("10.0.%d.%d:443", i/256, i%256), HandshakeOK: true, TLSVersion: "TLS 1.3",
 				Timings: probe.Timings{Connect: time.Millisecond, TLS: 3 * time.Millisecond}, ChainVerified: true,
-				Cert:    &probe.CertInfo{NotAfter: now.Add(30 * 24 * time.Hour), OCSPServers: []string{"http://ocsp.example"}, Posture: probe.PostureOCSP},
+				Cert:          &probe.CertInfo{NotAfter: now.Add(30 * 24 * time.Hour), OCSPServers: []string{"http://ocsp.example"}, Posture: probe.PostureOCSP},
 				StaplePresent: true, Staple: staple, ResponderAgrees: &yes}},
 			Responders: []*probe.ResponderResult{{URL: "http://ocsp.example", Up: true, HTTPStatus: 200, ResponseStatus: probe.StatusSuccessful,
-				Timings: probe.ResponderTimings{Connect: time.Millisecond, Processing: 5 * time.Millisecond, Transfer: time.Millisecond, Total: 8 * time.Millisecond},
+				Timings:  probe.ResponderTimings{Connect: time.Millisecond, Processing: 5 * time.Millisecond, Transfer: time.Millisecond, Total: 8 * time.Millisecond},
 				Response: staple, Nonce: probe.NonceNotSent}},
 		}
 		s := &targetState{target: &config.Target{Name: name, RequireStaple: "auto"}}
