@@ -12,37 +12,11 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-type ruleFile struct {
-	Groups []struct {
-		Name  string `yaml:"name"`
-		Rules []Rule `yaml:"rules"`
-	} `yaml:"groups"`
-}
-
-// Rule is one alerting rule as written in ocspwatch.rules.yml.
-type Rule struct {
-	Alert       string            `yaml:"alert"`
-	Expr        string            `yaml:"expr"`
-	For         string            `yaml:"for"`
-	Labels      map[string]string `yaml:"labels"`
-	Annotations map[string]string `yaml:"annotations"`
-}
-
-// LoadRules reads the alerting rules; the dashboard and end-to-end tests
-// use it too.
-func LoadRules(t testing.TB, path string) []Rule {
+func mustLoadRules(t *testing.T) []Rule {
 	t.Helper()
-	data, err := os.ReadFile(path)
+	rules, err := LoadRules("ocspwatch.rules.yml")
 	if err != nil {
 		t.Fatal(err)
-	}
-	var f ruleFile
-	if err := yaml.Unmarshal(data, &f); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	var rules []Rule
-	for _, g := range f.Groups {
-		rules = append(rules, g.Rules...)
 	}
 	return rules
 }
@@ -90,7 +64,7 @@ func TestEveryAlertIsCompleteAndInTheRunbook(t *testing.T) {
 	for _, h := range headings {
 		documented[h[1]] = true
 	}
-	rules := LoadRules(t, "ocspwatch.rules.yml")
+	rules := mustLoadRules(t)
 	if len(rules) == 0 {
 		t.Fatal("no rules")
 	}
@@ -156,7 +130,7 @@ func TestEveryAlertHasFiringAndQuietCases(t *testing.T) {
 			}
 		}
 	}
-	for _, r := range LoadRules(t, "ocspwatch.rules.yml") {
+	for _, r := range mustLoadRules(t) {
 		if !fires[r.Alert] {
 			t.Errorf("%s has no test case where it fires", r.Alert)
 		}
