@@ -5,18 +5,16 @@
 package openssltest
 
 import (
-	"bytes"
 	"crypto/x509"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/internal/proc"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
@@ -37,14 +35,30 @@ type IndexEntry struct {
 	RevokedAt time.Time
 }
 
+// Index renders entries as an `openssl ca` index file.
+func Index(entries []IndexEntry) string {
+	var index strings.Builder
+	for _, e := range entries {
+		status, revoked := "V", ""
+		if e.Revoked {
+			status, revoked = "R", e.RevokedAt.UTC().Format("060102150405Z")+",keyCompromise"
+		}
+		fmt.Fprintf(&index, "%s\t%s\t%s\t%X\tunknown\t%s\n", status, e.Cert.NotAfter.UTC().Format("060102150405Z"), revoked, e.Cert.SerialNumber, opensslDN(e.Cert))
+	}
+	return index.String()
+}
+
+// Files are the PEM files an `openssl ocsp` responder reads.
+type Files struct {
+	Index, CA, Signer, SignerKey string
+}
+
 // Responder is a running `openssl ocsp` process.
 type Responder struct {
-	URL    string
-	Dir    string
-	Port   string
-	cmd    *exec.Cmd
-	output *syncBuffer
-	args   []string
+	URL   string
+	Port  string
+	files Files
+	proc  *proc.Process
 }
 
 // WriteFile writes data under dir and returns its path.
@@ -59,69 +73,44 @@ func WriteFile(t testing.TB, dir, name string, data []byte) string {
 
 // StartResponder starts `openssl ocsp` answering for certificates issued
 // by issuer, signing with signer (the issuer itself or a delegated
-// responder), with a NextUpdate one hour out. openssl's -port takes no
-// address, so it listens on every interface; tests only reach it on
-// 127.0.0.1.
+// responder), with a NextUpdate one hour out.
 func StartResponder(t testing.TB, issuer, signer *testpki.Cert, entries []IndexEntry) *Responder {
 	t.Helper()
-	bin := Require(t)
 	dir := t.TempDir()
-	var index strings.Builder
-	for _, e := range entries {
-		status, revoked := "V", ""
-		if e.Revoked {
-			status, revoked = "R", e.RevokedAt.UTC().Format("060102150405Z")+",keyCompromise"
-		}
-		fmt.Fprintf(&index, "%s\t%s\t%s\t%X\tunknown\t%s\n", status, e.Cert.NotAfter.UTC().Format("060102150405Z"), revoked, e.Cert.SerialNumber, opensslDN(e.Cert))
-	}
-	r := &Responder{Dir: dir}
-	r.args = []string{"ocsp", "-index", WriteFile(t, dir, "index.txt", []byte(index.String())),
-		"-CA", WriteFile(t, dir, "ca.pem", issuer.PEM()),
-		"-rsigner", WriteFile(t, dir, "signer.pem", signer.PEM()),
-		"-rkey", WriteFile(t, dir, "signer.key", signer.KeyPEM()),
-		"-nmin", "60", "-ignore_err"}
-	r.Port = freePort(t)
-	r.URL = "http://127.0.0.1:" + r.Port
-	r.start(t, bin)
-	t.Cleanup(r.Stop)
+	return StartFiles(t, Files{
+		Index:     WriteFile(t, dir, "index.txt", []byte(Index(entries))),
+		CA:        WriteFile(t, dir, "ca.pem", issuer.PEM()),
+		Signer:    WriteFile(t, dir, "signer.pem", signer.PEM()),
+		SignerKey: WriteFile(t, dir, "signer.key", signer.KeyPEM()),
+	}, proc.FreePort(t))
+}
+
+// StartFiles starts `openssl ocsp` from files on a chosen port. openssl's
+// -port takes no address, so it listens on every interface; tests only
+// reach it on 127.0.0.1.
+func StartFiles(t testing.TB, files Files, port string) *Responder {
+	t.Helper()
+	r := &Responder{URL: "http://127.0.0.1:" + port, Port: port, files: files}
+	r.Restart(t)
 	return r
 }
 
-func (r *Responder) start(t testing.TB, bin string) {
+// Restart starts the responder (again, after Stop) on the same port.
+func (r *Responder) Restart(t testing.TB) {
 	t.Helper()
-	r.output = &syncBuffer{}
-	r.cmd = exec.Command(bin, append(r.args, "-port", r.Port)...)
-	r.cmd.Stdout, r.cmd.Stderr = r.output, r.output
-	if err := r.cmd.Start(); err != nil {
-		t.Fatalf("start openssl ocsp: %v", err)
-	}
+	r.proc = proc.Start(t, Require(t), "ocsp", "-index", r.files.Index, "-CA", r.files.CA,
+		"-rsigner", r.files.Signer, "-rkey", r.files.SignerKey, "-nmin", "60", "-ignore_err", "-port", r.Port)
 	// openssl announces readiness on its output. A TCP connect would be
 	// the usual check, but openssl 3.0 stalls forever on a connection that
 	// closes without sending a request, so none is opened before it is up.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(r.output.String(), "waiting for OCSP client connections") {
-		if time.Now().After(deadline) {
-			r.Stop()
-			t.Fatalf("openssl ocsp did not start on port %s:\n%s", r.Port, r.output)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	r.proc.WaitOutput(t, "waiting for OCSP client connections", 10*time.Second)
 }
 
-// Restart starts the responder again on the same port after Stop.
-func (r *Responder) Restart(t testing.TB) {
-	t.Helper()
-	r.start(t, Require(t))
-}
+// Output is what the responder printed, including one line per request.
+func (r *Responder) Output() string { return r.proc.Output() }
 
 // Stop kills the responder; it is safe to call twice.
-func (r *Responder) Stop() {
-	if r.cmd != nil && r.cmd.Process != nil {
-		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
-		r.cmd = nil
-	}
-}
+func (r *Responder) Stop() { r.proc.Stop() }
 
 // opensslDN renders a subject the way `openssl ca` writes it in an index.
 func opensslDN(c *x509.Certificate) string {
@@ -131,35 +120,6 @@ func opensslDN(c *x509.Certificate) string {
 	}
 	b.WriteString("/CN=" + c.Subject.CommonName)
 	return b.String()
-}
-
-func freePort(t testing.TB) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
-}
-
-// syncBuffer collects a process's output while tests read it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // FetchDER asks the responder about leaf with the openssl client and
