@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every ocspwatch test on a fresh Debian machine: installs the real
-# servers the tests drive (openssl, nginx, promtool, amtool), checks
+# servers and checkers the tests drive (openssl, nginx, Prometheus and
+# promtool, amtool, systemd-analyze), checks
 # formatting and vet, then runs the whole suite under the race detector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +12,7 @@ have openssl || need+=(openssl)
 have nginx || need+=(nginx)
 have promtool || need+=(prometheus)
 have amtool || need+=(prometheus-alertmanager)
+have systemd-analyze || need+=(systemd)
 if [ "${#need[@]}" -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo

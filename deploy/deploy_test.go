@@ -1,0 +1,246 @@
+package deploy
+
+import (
+	"bytes"
+	"debug/elf"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/ocspwatch/ocspwatch/config"
+)
+
+var update = flag.Bool("update", false, "regenerate kubernetes/prometheusrule.yaml from alerts/ocspwatch.rules.yml")
+
+const prometheusRuleHeader = `# Generated from alerts/ocspwatch.rules.yml by ` + "`go test ./deploy -update`" + `; do not edit.
+apiVersion: monitoring.coreos.com/v1
+kind: PrometheusRule
+metadata:
+  name: ocspwatch
+  labels:
+    app.kubernetes.io/name: ocspwatch
+spec:
+`
+
+// prometheusRule wraps the rule file's groups in a PrometheusRule for the
+// Prometheus Operator, so both deployments load the very same rules.
+func prometheusRule(rules []byte) []byte {
+	var out bytes.Buffer
+	out.WriteString(prometheusRuleHeader)
+	for _, line := range strings.Split(strings.TrimRight(string(rules), "\n"), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		if line == "" {
+			out.WriteString("\n")
+			continue
+		}
+		out.WriteString("  " + line + "\n")
+	}
+	return out.Bytes()
+}
+
+func TestPrometheusRuleIsGeneratedFromTheRuleFile(t *testing.T) {
+	rules, err := os.ReadFile("../alerts/ocspwatch.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := prometheusRule(rules)
+	const path = "kubernetes/prometheusrule.yaml"
+	if *update {
+		if err := os.WriteFile(path, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("%s is out of date with alerts/ocspwatch.rules.yml; run go test ./deploy -update", path)
+	}
+	var source, wrapped struct {
+		Groups []any `yaml:"groups"`
+		Spec   struct {
+			Groups []any `yaml:"groups"`
+		} `yaml:"spec"`
+	}
+	if err := yaml.Unmarshal(rules, &source); err != nil {
+		t.Fatal(err)
+	}
+	if err := yaml.Unmarshal(got, &wrapped); err != nil {
+		t.Fatalf("%s does not parse: %v", path, err)
+	}
+	a, _ := yaml.Marshal(source.Groups)
+	b, _ := yaml.Marshal(wrapped.Spec.Groups)
+	if len(source.Groups) == 0 || !bytes.Equal(a, b) {
+		t.Errorf("%s's groups differ from the rule file's", path)
+	}
+}
+
+func TestKubernetesManifests(t *testing.T) {
+	files, _ := filepath.Glob("kubernetes/*.yaml")
+	kinds := map[string]map[string]any{}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(data))
+		for {
+			var doc map[string]any
+			if err := dec.Decode(&doc); err != nil {
+				if err.Error() == "EOF" {
+					break
+				}
+				t.Fatalf("%s: %v", f, err)
+			}
+			kind, _ := doc["kind"].(string)
+			if kind == "" || doc["apiVersion"] == nil {
+				t.Errorf("%s: a document without kind or apiVersion", f)
+			}
+			kinds[kind] = doc
+		}
+	}
+	for _, k := range []string{"Deployment", "Service", "ConfigMap", "PrometheusRule"} {
+		if kinds[k] == nil {
+			t.Errorf("no %s manifest", k)
+		}
+	}
+	cm := kinds["ConfigMap"]["data"].(map[string]any)["ocspwatch.toml"].(string)
+	if _, err := config.Parse([]byte(cm), "kubernetes/configmap.yaml"); err != nil {
+		t.Errorf("the ConfigMap's ocspwatch.toml is invalid: %v", err)
+	}
+	deployment, _ := yaml.Marshal(kinds["Deployment"])
+	for _, want := range []string{"--config.file=/etc/ocspwatch/ocspwatch.toml", "/-/ready", "/-/healthy", "readOnlyRootFilesystem: true", "runAsNonRoot: true"} {
+		if !bytes.Contains(deployment, []byte(want)) {
+			t.Errorf("the Deployment lacks %q", want)
+		}
+	}
+}
+
+func TestSystemdUnitVerifies(t *testing.T) {
+	analyze, err := exec.LookPath("systemd-analyze")
+	if err != nil {
+		t.Fatalf("systemd-analyze is not installed; the README's test command installs Debian's systemd: %v", err)
+	}
+	bin := buildStatic(t)
+	unit, err := os.ReadFile("systemd/ocspwatch.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"DynamicUser=yes", "ProtectSystem=strict", "ReadOnlyPaths=/etc/ocspwatch", "NoNewPrivileges=yes", "ExecReload=/bin/kill -HUP $MAINPID"} {
+		if !bytes.Contains(unit, []byte(want)) {
+			t.Errorf("the unit lacks %s", want)
+		}
+	}
+	// systemd-analyze needs the executable to exist.
+	local := filepath.Join(t.TempDir(), "ocspwatch.service")
+	if err := os.WriteFile(local, bytes.ReplaceAll(unit, []byte("/usr/local/bin/ocspwatch"), []byte(bin)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, err := exec.Command(analyze, "verify", local).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify: %v\n%s", err, out)
+	}
+}
+
+var dockerBuildRE = regexp.MustCompile(`RUN (CGO_ENABLED=0 go build [^\n]*) -o /out/ocspwatch ./cmd/ocspwatch`)
+
+var (
+	staticOnce sync.Once
+	staticBin  string
+	staticErr  error
+	staticDir  string
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if staticDir != "" {
+		os.RemoveAll(staticDir)
+	}
+	os.Exit(code)
+}
+
+// buildStatic builds the binary exactly as the Dockerfile does, once.
+func buildStatic(t *testing.T) string {
+	t.Helper()
+	staticOnce.Do(func() { staticBin, staticErr = dockerBuild() })
+	if staticErr != nil {
+		t.Fatal(staticErr)
+	}
+	return staticBin
+}
+
+func dockerBuild() (string, error) {
+	dockerfile, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		return "", err
+	}
+	m := dockerBuildRE.FindSubmatch(dockerfile)
+	if m == nil {
+		return "", fmt.Errorf("the Dockerfile has no CGO_ENABLED=0 go build step")
+	}
+	if staticDir, err = os.MkdirTemp("", "ocspwatch-static-"); err != nil {
+		return "", err
+	}
+	// Docker runs RUN lines with /bin/sh -c; so does the test.
+	bin := filepath.Join(staticDir, "ocspwatch")
+	cmd := exec.Command("/bin/sh", "-c", string(m[1])+` -o "$OUT" ./cmd/ocspwatch`)
+	cmd.Dir = ".."
+	cmd.Env = append(os.Environ(), "VERSION=test", "OUT="+bin)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("%s: %v\n%s", m[1], err, out)
+	}
+	return bin, nil
+}
+
+func TestDockerfileBuildsAStaticBinary(t *testing.T) {
+	bin := buildStatic(t)
+	f, err := elf.Open(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_INTERP {
+			t.Fatal("the binary needs a dynamic loader, which the distroless static image does not have")
+		}
+	}
+	out, err := exec.Command(bin, "version").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "ocspwatch, version test") {
+		t.Errorf("%s version: %v %s", bin, err, out)
+	}
+}
+
+func TestPrometheusConfigChecks(t *testing.T) {
+	promtool, err := exec.LookPath("promtool")
+	if err != nil {
+		t.Fatalf("promtool is not installed; run the README's test command: %v", err)
+	}
+	dir := t.TempDir()
+	cfg, err := os.ReadFile("prometheus/prometheus.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules, err := os.ReadFile("../alerts/ocspwatch.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "rules"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_ = os.WriteFile(filepath.Join(dir, "rules", "ocspwatch.rules.yml"), rules, 0o644)
+	_ = os.WriteFile(filepath.Join(dir, "prometheus.yml"), cfg, 0o644)
+	if out, err := exec.Command(promtool, "check", "config", filepath.Join(dir, "prometheus.yml")).CombinedOutput(); err != nil {
+		t.Errorf("promtool check config: %v\n%s", err, out)
+	}
+}
