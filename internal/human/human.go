@@ -17,6 +17,10 @@ func Duration(d time.Duration) string {
 	if d < time.Second {
 		return fmt.Sprintf("%dms", d.Milliseconds())
 	}
+	if d < 10*time.Second {
+		// Latencies of a few seconds need their tenths: 1.5s, not 1s.
+		return d.Round(100 * time.Millisecond).String()
+	}
 	units := []struct {
 		size time.Duration
 		name string

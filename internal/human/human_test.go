@@ -15,8 +15,11 @@ func TestDuration(t *testing.T) {
 		{2 * time.Hour, "2h"},
 		{45*time.Minute + 10*time.Second, "45m10s"},
 		{12 * time.Second, "12s"},
+		{1503 * time.Millisecond, "1.5s"},
+		{3 * time.Second, "3s"},
 		{250 * time.Millisecond, "250ms"},
 		{-90 * time.Second, "1m30s"},
+		{-1500 * time.Millisecond, "1.5s"},
 		{24*time.Hour + 30*time.Second, "1d"},
 	} {
 		if got := Duration(tc.d); got != tc.want {
