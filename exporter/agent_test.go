@@ -3,13 +3,11 @@ package exporter
 import (
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -165,55 +163,6 @@ func (l *lab) server(t *testing.T, validFor time.Duration) *testpki.TLSServer {
 
 func (l *lab) target(name, endpoint, extra string) string {
 	return "\n[[target]]\nname = \"" + name + "\"\nendpoint = \"" + endpoint + "\"\nserver_name = \"localhost\"\nca_file = \"" + l.rootFile + "\"\nschedule = \"@every 1h\"\n" + extra
-}
-
-// clock is a settable clock shared by the agent and the test.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Set(t time.Time) {
-	c.mu.Lock()
-	c.t = t
-	c.mu.Unlock()
-}
-
-// silentServer accepts connections and never speaks, to hold a probe.
-func silentServer(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var conns []net.Conn
-	var mu sync.Mutex
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			mu.Lock()
-			conns = append(conns, c)
-			mu.Unlock()
-		}
-	}()
-	t.Cleanup(func() {
-		ln.Close()
-		mu.Lock()
-		for _, c := range conns {
-			c.Close()
-		}
-		mu.Unlock()
-	})
-	return ln.Addr().String()
 }
 
 func metricLine(body, prefix string) string {

@@ -34,7 +34,7 @@ func BenchmarkScrape10000Targets(b *testing.B) {
 				Timings:  probe.ResponderTimings{Connect: time.Millisecond, Processing: 5 * time.Millisecond, Transfer: time.Millisecond, Total: 8 * time.Millisecond},
 				Response: staple, Nonce: probe.NonceNotSent}},
 		}
-		s := &targetState{target: &config.Target{Name: name, RequireStaple: "auto"}}
+		s := &targetState{results: results{target: &config.Target{Name: name, RequireStaple: "auto"}}}
 		st.states[name] = s
 		st.record(s, rep, now)
 	}

@@ -121,21 +121,7 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	if ep.Staple == nil {
 		return
 	}
-	v := ep.Staple
-	e.emit(mStapleValid, boolValue(v.Valid), name, addr)
-	if v.CertStatus != "" {
-		for _, st := range probe.AllCertStatuses() {
-			e.emit(mStapleStatus, boolValue(st == v.CertStatus), name, addr, string(st))
-		}
-	}
-	if !v.ThisUpdate.IsZero() {
-		e.emit(mStapleThis, unix(v.ThisUpdate), name, addr)
-		e.emit(mStapleProduced, unix(v.ProducedAt), name, addr)
-	}
-	if v.NextUpdate != nil {
-		e.emit(mStapleNext, unix(*v.NextUpdate), name, addr)
-		e.emit(mStapleTTL, v.NextUpdate.Sub(now).Seconds(), name, addr)
-	}
+	e.verification(stapleMetrics, ep.Staple, now, name, addr)
 	if ep.ResponderAgrees != nil {
 		e.emit(mStapleAgree, boolValue(*ep.ResponderAgrees), name, addr)
 	}
@@ -173,23 +159,36 @@ func (e *emitter) responder(name string, r *probe.ResponderResult, now time.Time
 	case probe.NonceMissing, probe.NonceMismatch:
 		e.emit(mRespNonce, 0, name, url)
 	}
-	v := r.Response
-	if v == nil || r.ResponseStatus != probe.StatusSuccessful {
-		return
+	if r.Response != nil && r.ResponseStatus == probe.StatusSuccessful {
+		e.verification(responseMetrics, r.Response, now, name, url)
 	}
-	e.emit(mRespValid, boolValue(v.Valid), name, url)
+}
+
+// verificationMetrics names the series of one verified OCSP response,
+// stapled or fetched; the two sets differ only in name and labels.
+type verificationMetrics struct {
+	valid, status, thisUpdate, producedAt, nextUpdate, ttl metricDef
+}
+
+var (
+	stapleMetrics   = verificationMetrics{mStapleValid, mStapleStatus, mStapleThis, mStapleProduced, mStapleNext, mStapleTTL}
+	responseMetrics = verificationMetrics{mRespValid, mRespCertStatus, mRespThis, mRespProduced, mRespNext, mRespTTL}
+)
+
+func (e *emitter) verification(m verificationMetrics, v *probe.Verification, now time.Time, labels ...string) {
+	e.emit(m.valid, boolValue(v.Valid), labels...)
 	if v.CertStatus != "" {
 		for _, st := range probe.AllCertStatuses() {
-			e.emit(mRespCertStatus, boolValue(st == v.CertStatus), name, url, string(st))
+			e.emit(m.status, boolValue(st == v.CertStatus), append(labels[:len(labels):len(labels)], string(st))...)
 		}
 	}
 	if !v.ThisUpdate.IsZero() {
-		e.emit(mRespThis, unix(v.ThisUpdate), name, url)
-		e.emit(mRespProduced, unix(v.ProducedAt), name, url)
+		e.emit(m.thisUpdate, unix(v.ThisUpdate), labels...)
+		e.emit(m.producedAt, unix(v.ProducedAt), labels...)
 	}
 	if v.NextUpdate != nil {
-		e.emit(mRespNext, unix(*v.NextUpdate), name, url)
-		e.emit(mRespTTL, v.NextUpdate.Sub(now).Seconds(), name, url)
+		e.emit(m.nextUpdate, unix(*v.NextUpdate), labels...)
+		e.emit(m.ttl, v.NextUpdate.Sub(now).Seconds(), labels...)
 	}
 }
 

@@ -6,12 +6,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/loopback"
+	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
 func TestTimeToNextUpdateIsComputedAtScrapeTime(t *testing.T) {
 	l := newLab(t)
 	srv := l.server(t, 3*time.Hour)
-	c := &clock{t: l.now}
+	c := testpki.NewClock(l.now)
 	ra := startAgent(t, "region = \"eu\"\n"+l.target("www", srv.Addr, ""), c.Now)
 	want := `ocsp_staple_time_to_next_update_seconds{address="` + srv.Addr + `",region="eu",target="www"} 10800`
 	if got := metricLine(ra.metrics(t), "ocsp_staple_time_to_next_update_seconds"); got != want {
@@ -71,7 +74,7 @@ func TestReloadKeepsOldConfigOnErrorAndAppliesChanges(t *testing.T) {
 
 func TestOverlappingRunsAreSkippedAndCounted(t *testing.T) {
 	l := newLab(t)
-	addr := silentServer(t)
+	addr := loopback.Silent(t)
 	path := t.TempDir() + "/c.toml"
 	writeConfig(t, path, "[[target]]\nname = \"stuck\"\nendpoint = \""+addr+"\"\nschedule = \"* * * * * *\"\ntimeout = \"2500ms\"\n")
 	a, err := New(Options{ConfigFile: path, Now: func() time.Time { return l.now }})

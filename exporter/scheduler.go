@@ -72,7 +72,7 @@ func (s *scheduler) apply(cfg *config.Config) {
 		if _, ok := s.store.states[t.Name]; ok {
 			continue
 		}
-		st := &targetState{target: t}
+		st := &targetState{results: results{target: t}}
 		s.store.states[t.Name] = st
 		s.entries[t.Name] = s.cron.Schedule(t.ParsedSchedule(), cron.FuncJob(func() { s.run(st) }))
 		fresh = append(fresh, st)

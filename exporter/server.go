@@ -86,7 +86,7 @@ func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 	}
 
 	one := newStore()
-	st := &targetState{target: target}
+	st := &targetState{results: results{target: target}}
 	one.states[target.Name] = st
 	one.record(st, rep, a.opts.Now())
 	reg := prometheus.NewRegistry()

@@ -1,7 +1,9 @@
 package exporter
 
 import (
+	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,21 +12,24 @@ import (
 	"github.com/ocspwatch/ocspwatch/probe"
 )
 
-// targetState is everything the agent remembers about one target: its
-// configuration, its last report and its counters. A state belongs to one
-// configuration of the target; a reload that changes the target replaces
-// it, so no series from the old settings lingers.
-type targetState struct {
-	target  *config.Target
-	running atomic.Bool
-
-	// Guarded by store.mu.
+// results is what the agent remembers about one target: its
+// configuration, its last report and its counters.
+type results struct {
+	target   *config.Target
 	last     *probe.Report
 	finished time.Time
 	success  float64
 	failure  float64
 	reasons  map[probe.Reason]float64
 	skipped  float64
+}
+
+// targetState belongs to one configuration of a target; a reload that
+// changes the target replaces it, so no series from the old settings
+// lingers. Its results are guarded by store.mu.
+type targetState struct {
+	results
+	running atomic.Bool
 }
 
 // store holds the states of the configured targets.
@@ -64,16 +69,10 @@ func (s *store) skip(st *targetState) {
 	s.mu.Unlock()
 }
 
-// snapshot is a consistent copy for one scrape or one page render.
+// snapshot is a consistent copy of one target, for one scrape or page.
 type snapshot struct {
-	name     string
-	target   *config.Target
-	last     *probe.Report
-	finished time.Time
-	success  float64
-	failure  float64
-	reasons  map[probe.Reason]float64
-	skipped  float64
+	name string
+	results
 }
 
 func (s *store) snapshot() []snapshot {
@@ -81,18 +80,11 @@ func (s *store) snapshot() []snapshot {
 	defer s.mu.RUnlock()
 	out := make([]snapshot, 0, len(s.states))
 	for name, st := range s.states {
-		out = append(out, snapshot{name: name, target: st.target, last: st.last, finished: st.finished,
-			success: st.success, failure: st.failure, reasons: cloneMap(st.reasons), skipped: st.skipped})
+		r := st.results
+		r.reasons = maps.Clone(st.reasons)
+		out = append(out, snapshot{name: name, results: r})
 	}
-	slices.SortFunc(out, func(a, b snapshot) int {
-		if a.name < b.name {
-			return -1
-		}
-		if a.name > b.name {
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(out, func(a, b snapshot) int { return strings.Compare(a.name, b.name) })
 	return out
 }
 
@@ -100,12 +92,4 @@ func (s *store) get(name string) *targetState {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.states[name]
-}
-
-func cloneMap(m map[probe.Reason]float64) map[probe.Reason]float64 {
-	out := make(map[probe.Reason]float64, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
 }

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"crypto"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -14,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
@@ -153,18 +153,6 @@ func TestResponderHostileHTTP(t *testing.T) {
 	defer fiveHundred.Close()
 	huge := handler(200, "application/ocsp-response", bytes.Repeat([]byte{0x30}, 10<<20))
 	defer huge.Close()
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	go acceptAndHold(silent)
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedURL := "http://" + closed.Addr().String()
-	closed.Close()
 	untrustedTLS := httptest.NewTLSServer(http.NotFoundHandler())
 	defer untrustedTLS.Close()
 
@@ -177,9 +165,9 @@ func TestResponderHostileHTTP(t *testing.T) {
 		{"HTTP 500", fiveHundred.URL, ReasonResponderHTTPStatus, 500},
 		{"HTML with 200", html.URL, ReasonResponderContentType, 200},
 		{"10 MiB body", huge.URL, ReasonResponderBodyTooLarge, 200},
-		{"accepts and never answers", "http://" + silent.Addr().String(), ReasonResponderTimeout, 0},
+		{"accepts and never answers", "http://" + loopback.Silent(t), ReasonResponderTimeout, 0},
 		{"redirect loop", loop.URL, ReasonResponderRedirects, 0},
-		{"connection refused", closedURL, ReasonResponderConnect, 0},
+		{"connection refused", "http://" + loopback.ClosedAddr(t), ReasonResponderConnect, 0},
 		{"name does not resolve", "http://nowhere.invalid/", ReasonResponderDNS, 0},
 		{"untrusted https", untrustedTLS.URL, ReasonResponderTLS, 0},
 	}
@@ -284,7 +272,7 @@ func TestHTTPRequestMethodChoice(t *testing.T) {
 
 func TestResponderPoolPoliteness(t *testing.T) {
 	p := testPKI(t)
-	clock := &fakeClock{t: now}
+	clock := testpki.NewClock(now)
 	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
 	defer resp.Close()
 	resp.SetDelay(50 * time.Millisecond)
@@ -354,21 +342,4 @@ func TestResponderPoolPerHostCap(t *testing.T) {
 	if got := peak.Load(); got != 2 {
 		t.Errorf("peak concurrent requests to one host = %d, want 2", got)
 	}
-}
-
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.t = c.t.Add(d)
-	c.mu.Unlock()
 }

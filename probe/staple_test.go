@@ -3,11 +3,11 @@ package probe
 import (
 	"context"
 	"crypto/tls"
-	"net"
 	"slices"
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
@@ -152,45 +152,15 @@ func TestStapleRevokedDetail(t *testing.T) {
 }
 
 func TestStapleNetworkFailures(t *testing.T) {
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedAddr := closed.Addr().String()
-	closed.Close()
-
-	silent, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer silent.Close()
-	go acceptAndHold(silent)
-
-	notTLS, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer notTLS.Close()
-	go func() {
-		for {
-			c, err := notTLS.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("HTTP/1.0 400 Bad Request\r\n\r\n"))
-			c.Close()
-		}
-	}()
-
 	cases := []struct {
 		name     string
 		endpoint string
 		want     Reason
 	}{
 		{"name does not resolve", "nowhere.invalid:443", ReasonDNS},
-		{"port closed", closedAddr, ReasonConnect},
-		{"server never speaks", silent.Addr().String(), ReasonTimeout},
-		{"not TLS", notTLS.Addr().String(), ReasonTLSHandshake},
+		{"port closed", loopback.ClosedAddr(t), ReasonConnect},
+		{"server never speaks", loopback.Silent(t), ReasonTimeout},
+		{"not TLS", loopback.Banner(t, "HTTP/1.0 400 Bad Request\r\n\r\n"), ReasonTLSHandshake},
 		{"bad endpoint", "no-port", ReasonDNS},
 	}
 	for _, tc := range cases {
@@ -209,24 +179,6 @@ func TestStapleNetworkFailures(t *testing.T) {
 				t.Error("handshake reported OK")
 			}
 		})
-	}
-}
-
-func acceptAndHold(ln net.Listener) {
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		go func() {
-			buf := make([]byte, 1024)
-			for {
-				if _, err := c.Read(buf); err != nil {
-					c.Close()
-					return
-				}
-			}
-		}()
 	}
 }
 

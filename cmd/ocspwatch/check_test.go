@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"crypto/tls"
 	"encoding/json"
-	"net"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/openssltest"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
@@ -187,33 +187,13 @@ func TestCheckResponderOnly(t *testing.T) {
 }
 
 func TestCheckBadInputIsOneLine(t *testing.T) {
-	closed, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	closedAddr := closed.Addr().String()
-	closed.Close()
-	notTLS, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer notTLS.Close()
-	go func() {
-		for {
-			c, err := notTLS.Accept()
-			if err != nil {
-				return
-			}
-			_, _ = c.Write([]byte("SSH-2.0-OpenSSH_9.2\r\n"))
-			c.Close()
-		}
-	}()
+	closedAddr, notTLS := loopback.ClosedAddr(t), loopback.Banner(t, "SSH-2.0-OpenSSH_9.2\r\n")
 	for _, tc := range []struct {
 		args []string
 		want string
 	}{
 		{[]string{"check", closedAddr}, "check " + closedAddr + ": connect:"},
-		{[]string{"check", notTLS.Addr().String()}, "check " + notTLS.Addr().String() + ": tls_handshake:"},
+		{[]string{"check", notTLS}, "check " + notTLS + ": tls_handshake:"},
 		// An invalid DNS name fails inside the resolver, with no packet sent.
 		{[]string{"check", "no..such..host"}, `check no..such..host:443: dns:`},
 		{[]string{"check", "--timeout", "soon", "x"}, "--timeout:"},
