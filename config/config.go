@@ -8,6 +8,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"regexp"
 	"slices"
@@ -353,8 +354,9 @@ func (t *Target) Fingerprint() string { return t.fingerprint }
 // ParsedSchedule is the validated schedule, spread by the target's name.
 func (t *Target) ParsedSchedule() cron.Schedule { return t.parsedSchedule }
 
-// Spec builds the probe inputs for one run of the target.
-func (t *Target) Spec(c *Config, now func() time.Time, userAgent string) probe.TargetSpec {
+// Spec builds the probe inputs for one run of the target. resolver may be
+// nil for the system's.
+func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolver *net.Resolver) probe.TargetSpec {
 	spec := probe.TargetSpec{
 		Name:           t.Name,
 		QueryResponder: *t.QueryResponder,
@@ -375,7 +377,7 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string) probe.T
 	}
 	if t.Endpoint != "" {
 		spec.Staple = &probe.StapleRequest{Endpoint: t.Endpoint, ServerName: t.ServerName, Roots: t.roots,
-			Issuer: t.issuer, AllAddresses: t.Addresses == "all"}
+			Issuer: t.issuer, AllAddresses: t.Addresses == "all", Resolver: resolver}
 	}
 	return spec
 }

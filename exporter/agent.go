@@ -23,7 +23,7 @@ type Options struct {
 	Logger     *slog.Logger
 	Now        func() time.Time
 	UserAgent  string
-	// Resolver is used by responder queries; nil means the system's.
+	// Resolver resolves endpoints and responders; nil means the system's.
 	Resolver *net.Resolver
 }
 
@@ -77,7 +77,7 @@ func New(opts Options) (*Agent, error) {
 	client := probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: opts.Resolver})
 	a.pool = probe.NewResponderPool(client, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
 	a.root, a.cancel = context.WithCancel(context.Background())
-	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent)
+	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent, opts.Resolver)
 	a.registry.MustRegister(
 		&collector{store: a.store, now: opts.Now, agent: a},
 		collectors.NewGoCollector(),

@@ -39,7 +39,13 @@ func startAgent(t *testing.T, configText string, now func() time.Time) *runningA
 
 func startAgentFile(t *testing.T, path string, now func() time.Time) *runningAgent {
 	t.Helper()
-	a, err := New(Options{ConfigFile: path, Now: now, UserAgent: "ocspwatch/test"})
+	return startAgentOptions(t, Options{ConfigFile: path, Now: now, UserAgent: "ocspwatch/test"})
+}
+
+func startAgentOptions(t *testing.T, opts Options) *runningAgent {
+	t.Helper()
+	path := opts.ConfigFile
+	a, err := New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

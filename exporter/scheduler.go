@@ -3,6 +3,7 @@ package exporter
 import (
 	"context"
 	"log/slog"
+	"net"
 	"strings"
 	"sync"
 	"time"
@@ -23,6 +24,7 @@ type scheduler struct {
 	logger    *slog.Logger
 	now       func() time.Time
 	userAgent string
+	resolver  *net.Resolver
 
 	mu      sync.Mutex
 	cfg     *config.Config
@@ -32,9 +34,9 @@ type scheduler struct {
 	running sync.WaitGroup
 }
 
-func newScheduler(root context.Context, st *store, pool *probe.ResponderPool, logger *slog.Logger, now func() time.Time, userAgent string) *scheduler {
+func newScheduler(root context.Context, st *store, pool *probe.ResponderPool, logger *slog.Logger, now func() time.Time, userAgent string, resolver *net.Resolver) *scheduler {
 	return &scheduler{
-		root: root, store: st, pool: pool, logger: logger, now: now, userAgent: userAgent,
+		root: root, store: st, pool: pool, logger: logger, now: now, userAgent: userAgent, resolver: resolver,
 		cron:    cron.New(cron.WithLocation(time.UTC)),
 		entries: map[string]cron.EntryID{},
 	}
@@ -137,7 +139,7 @@ func (s *scheduler) run(st *targetState) {
 func (s *scheduler) probe(parent context.Context, t *config.Target, cfg *config.Config) *probe.Report {
 	ctx, cancel := context.WithTimeout(parent, t.Timeout.Duration)
 	defer cancel()
-	return probe.RunTarget(ctx, t.Spec(cfg, s.now, s.userAgent), s.pool)
+	return probe.RunTarget(ctx, t.Spec(cfg, s.now, s.userAgent, s.resolver), s.pool)
 }
 
 func reasonList(ps []probe.Problem) string {

@@ -3,6 +3,7 @@ package probe
 import (
 	"context"
 	"crypto/tls"
+	"net"
 	"slices"
 	"testing"
 	"time"
@@ -202,5 +203,29 @@ func TestInspectCertPosture(t *testing.T) {
 	}
 	if !IsMustStaple(p.mustLeaf.Cert) || IsMustStaple(p.leaf.Cert) {
 		t.Error("must-staple detection is wrong")
+	}
+}
+
+// Behind a load balancer, backends staple differently; addresses=all must
+// show each one.
+func TestStapleEveryAddress(t *testing.T) {
+	p := testPKI(t)
+	stapling := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{})
+	_, port, _ := net.SplitHostPort(stapling.Addr)
+	bare := startTLS(t, p.leaf, nil, testpki.ServerOptions{Addr: "127.0.0.2:" + port})
+	resolver := loopback.Resolver(map[string][]net.IP{"lb.test": {net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 2)}})
+	req := StapleRequest{Endpoint: "lb.test:" + port, ServerName: "localhost", Roots: p.root.Pool(), Now: frozen, Resolver: resolver}
+
+	first := Staple(context.Background(), req)
+	if len(first) != 1 || first[0].Address != stapling.Addr || first[0].Timings.Resolve <= 0 {
+		t.Fatalf("first address only: got %d results, first %+v", len(first), first[0])
+	}
+	req.AllAddresses = true
+	all := Staple(context.Background(), req)
+	if len(all) != 2 || all[0].Address != stapling.Addr || all[1].Address != bare.Addr {
+		t.Fatalf("every address: got %d results", len(all))
+	}
+	if !all[0].StaplePresent || all[1].StaplePresent || !slices.Equal(reasonsOf(all[1].Problems), []Reason{ReasonStapleMissing}) {
+		t.Errorf("backends: %v / %v", all[0].Problems, all[1].Problems)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
@@ -95,5 +96,25 @@ func TestEvaluateStapleRequirement(t *testing.T) {
 		if got := len(Evaluate(tc.rep, tc.require)) > 0; got != tc.fails {
 			t.Errorf("%v under require_staple=%s: fails %v, want %v", tc.rep.Endpoints[0].Problems, tc.require, got, tc.fails)
 		}
+	}
+}
+
+func TestRunTargetQueriesEveryAIAURL(t *testing.T) {
+	p := testPKI(t)
+	up := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
+	defer up.Close()
+	down := loopback.ClosedAddr(t)
+	leaf, err := p.inter.NewLeaf(testpki.LeafOptions{OCSPServers: []string{up.URL, "http://" + down}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	up.SetAnswer(answerFor(leaf, testpki.Good))
+	rep := RunTarget(context.Background(), TargetSpec{Name: "two-urls", Leaf: leaf.Cert, Issuer: p.inter.Cert, QueryResponder: true, Now: frozen},
+		NewResponderPool(testClient(), 0, 0, frozen))
+	if len(rep.Responders) != 2 || rep.Responders[0].URL != up.URL || !rep.Responders[0].Up || rep.Responders[1].Up {
+		t.Fatalf("responders: %+v", rep.Responders)
+	}
+	if got := reasonsOf(rep.Failures); !slices.Equal(got, []Reason{ReasonResponderConnect}) {
+		t.Errorf("failures %v, want the unreachable second URL's", got)
 	}
 }

@@ -1,12 +1,19 @@
 // Package loopback starts misbehaving TCP peers on 127.0.0.1 for tests:
 // a port nobody listens on, a server that accepts and never speaks, and
-// one that answers with the wrong protocol.
+// one that answers with the wrong protocol; and a resolver that answers
+// from a table, so names can resolve to several loopback addresses.
 package loopback
 
 import (
+	"context"
+	"encoding/binary"
+	"io"
 	"net"
+	"strings"
 	"sync"
 	"testing"
+
+	"golang.org/x/net/dns/dnsmessage"
 )
 
 // ClosedAddr returns an address on 127.0.0.1 where nothing listens.
@@ -66,4 +73,58 @@ func serve(t testing.TB, banner []byte) string {
 		}
 	})
 	return ln.Addr().String()
+}
+
+// Resolver answers A lookups from records and everything else with no
+// answer, without sending a packet: Go's resolver talks to it through an
+// in-memory pipe, framed as DNS over TCP.
+func Resolver(records map[string][]net.IP) *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+		client, server := net.Pipe()
+		go answerDNS(server, records)
+		return client, nil
+	}}
+}
+
+func answerDNS(conn net.Conn, records map[string][]net.IP) {
+	defer conn.Close()
+	for {
+		var size [2]byte
+		if _, err := io.ReadFull(conn, size[:]); err != nil {
+			return
+		}
+		query := make([]byte, binary.BigEndian.Uint16(size[:]))
+		if _, err := io.ReadFull(conn, query); err != nil {
+			return
+		}
+		var p dnsmessage.Parser
+		header, err := p.Start(query)
+		if err != nil {
+			return
+		}
+		q, err := p.Question()
+		if err != nil {
+			return
+		}
+		b := dnsmessage.NewBuilder(nil, dnsmessage.Header{ID: header.ID, Response: true, Authoritative: true})
+		b.EnableCompression()
+		_ = b.StartQuestions()
+		_ = b.Question(q)
+		_ = b.StartAnswers()
+		if q.Type == dnsmessage.TypeA {
+			for _, ip := range records[strings.TrimSuffix(q.Name.String(), ".")] {
+				var a [4]byte
+				copy(a[:], ip.To4())
+				_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: a})
+			}
+		}
+		msg, err := b.Finish()
+		if err != nil {
+			return
+		}
+		binary.BigEndian.PutUint16(size[:], uint16(len(msg)))
+		if _, err := conn.Write(append(size[:], msg...)); err != nil {
+			return
+		}
+	}
 }

@@ -91,6 +91,13 @@ func (r *Responder) serve(w http.ResponseWriter, req *http.Request) {
 	_, _ = w.Write(der)
 }
 
+// SetAnswer changes the answer function safely while the server runs.
+func (r *Responder) SetAnswer(answer func(Query) []byte) {
+	r.mu.Lock()
+	r.Answer = answer
+	r.mu.Unlock()
+}
+
 // SetDelay changes the delay safely while the server runs.
 func (r *Responder) SetDelay(d time.Duration) {
 	r.mu.Lock()
@@ -151,6 +158,8 @@ type ServerOptions struct {
 	MinVersion, MaxVersion uint16
 	// LeafOnly sends the leaf without its intermediates.
 	LeafOnly bool
+	// Addr to listen on; 127.0.0.1:0 when empty.
+	Addr string
 }
 
 // TLSServer is a TLS server on 127.0.0.1 that completes handshakes and
@@ -178,7 +187,10 @@ func NewTLSServer(leaf *Cert, staple []byte, opts ServerOptions) (*TLSServer, er
 			return &tls.Certificate{Certificate: chain, PrivateKey: leaf.Key, OCSPStaple: *s.staple.Load()}, nil
 		},
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if opts.Addr == "" {
+		opts.Addr = "127.0.0.1:0"
+	}
+	ln, err := net.Listen("tcp", opts.Addr)
 	if err != nil {
 		return nil, err
 	}
