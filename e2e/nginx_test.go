@@ -4,11 +4,15 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -124,6 +128,16 @@ func opensslNextUpdate(t *testing.T, port string) time.Time {
 		t.Fatal(err)
 	}
 	return next
+}
+
+func withoutProxyEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if k, _, _ := strings.Cut(kv, "="); !strings.EqualFold(k, "HTTP_PROXY") && !strings.EqualFold(k, "HTTPS_PROXY") && !strings.EqualFold(k, "NO_PROXY") {
+			env = append(env, kv)
+		}
+	}
+	return env
 }
 
 // verdicts checks samples of one scrape and reports which endpoint gave
@@ -317,6 +331,46 @@ func TestAgainstNginxAndOpenSSL(t *testing.T) {
 			if code != tc.code || doc.Success != (tc.code == 0) || strings.Join(reasons, ",") != strings.Join(tc.reasons, ",") {
 				t.Errorf("ocspwatch %s: exit %d success %v reasons %v, want exit %d reasons %v", strings.Join(args, " "), code, doc.Success, reasons, tc.code, tc.reasons)
 			}
+		}
+	})
+
+	t.Run("responder queries go through HTTP_PROXY", func(t *testing.T) {
+		var seen []string
+		var mu sync.Mutex
+		proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			seen = append(seen, r.Method+" "+r.URL.Host+" "+r.Header.Get("User-Agent"))
+			mu.Unlock()
+			// Forward to the real responder, as a forward proxy would.
+			out, err := http.NewRequest(r.Method, pki.delegatedResponder.URL+r.URL.Path, r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			out.Header = r.Header.Clone()
+			out.ContentLength = r.ContentLength // openssl's server does not take chunked bodies
+			resp, err := http.DefaultTransport.RoundTrip(out)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusBadGateway)
+				return
+			}
+			defer resp.Body.Close()
+			w.Header().Set("Content-Type", resp.Header.Get("Content-Type"))
+			w.WriteHeader(resp.StatusCode)
+			_, _ = io.Copy(w, resp.Body)
+		}))
+		defer proxy.Close()
+		// The responder's name never resolves: only the proxy can reach it.
+		cmd := exec.Command(binary, "check", "--cert", pki.pem(pki.good), "--issuer", pki.pem(pki.inter), "--url", "http://ocsp.proxied.test/", "--method", "post")
+		cmd.Env = append(withoutProxyEnv(), "HTTP_PROXY="+proxy.URL)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("check through the proxy: %v\n%s", err, out)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(seen) != 1 || !strings.HasPrefix(seen[0], "POST ocsp.proxied.test ocspwatch/") {
+			t.Errorf("the proxy saw %q, want one POST for ocsp.proxied.test from ocspwatch/<version>", seen)
 		}
 	})
 
