@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -28,7 +29,7 @@ type collector struct {
 func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	e := &emitter{ch: ch, region: c.region, descs: map[string]*prometheus.Desc{}}
+	e := &emitter{ch: ch, region: c.region, descs: map[string]*prometheus.Desc{}, live: c.agent == nil}
 	now := c.now()
 	if c.agent != nil {
 		cfg, health := c.agent.configAndHealth()
@@ -53,6 +54,8 @@ type emitter struct {
 	ch     chan<- prometheus.Metric
 	region string
 	descs  map[string]*prometheus.Desc
+	// live marks a one-off /probe run, whose values are not cached.
+	live bool
 }
 
 func (e *emitter) emit(m metricDef, value float64, labels ...string) {
@@ -62,7 +65,11 @@ func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 		if e.region != "" {
 			constLabels = prometheus.Labels{"region": e.region}
 		}
-		d = prometheus.NewDesc(m.Name, m.Help, m.Labels, constLabels)
+		help := m.Help
+		if e.live {
+			help = strings.TrimSuffix(help, cachedNote)
+		}
+		d = prometheus.NewDesc(m.Name, help, m.Labels, constLabels)
 		e.descs[m.Name] = d
 	}
 	e.ch <- prometheus.MustNewConstMetric(d, m.Type, value, labels...)

@@ -114,6 +114,12 @@ func TestProbeEndpoint(t *testing.T) {
 	if code != 200 || !strings.Contains(body, `ocsp_probe_success{region="eu",target="www"} 1`) || !strings.Contains(body, "ocsp_staple_valid") {
 		t.Errorf("/probe: HTTP %d\n%s", code, body)
 	}
+	if strings.Contains(body, "Cached result") {
+		t.Error("/probe's HELP calls its fresh values cached")
+	}
+	if !strings.Contains(ra.metrics(t), "Cached result of the last scheduled probe") {
+		t.Error("/metrics' HELP does not say its values are cached results of scheduled probes")
+	}
 	code, body = ra.get(t, "/probe?target=www&debug=true")
 	for _, want := range []string{"Logs for the probe:", `msg="handshake completed"`, "Metrics that would have been returned:", "ocsp_staple_present", "Target configuration (with defaults filled in):", `name = "www"`, `require_staple = "auto"`} {
 		if !strings.Contains(body, want) {
