@@ -2,12 +2,14 @@ package exporter
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ocspwatch/ocspwatch/internal/loopback"
+	"github.com/ocspwatch/ocspwatch/internal/proc"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
@@ -196,4 +198,26 @@ func grep(body string, needles ...string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// One log line per failed run, naming the target and the reasons; nothing
+// for successes at the default level.
+func TestLogsOneLinePerFailedRun(t *testing.T) {
+	l := newLab(t)
+	ok, missing := l.server(t, time.Hour), l.server(t, 0)
+	path := t.TempDir() + "/c.toml"
+	writeConfig(t, path, l.target("fine", ok.Addr, "")+l.target("bare", missing.Addr, "require_staple = true\n"))
+	var logs proc.Buffer
+	ra := startAgentOptions(t, Options{ConfigFile: path, Now: func() time.Time { return l.now },
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelInfo}))})
+	ra.stop()
+	var failures []string
+	for _, line := range strings.Split(logs.String(), "\n") {
+		if strings.Contains(line, "probe") {
+			failures = append(failures, line)
+		}
+	}
+	if len(failures) != 1 || !strings.Contains(failures[0], "level=WARN") || !strings.Contains(failures[0], "target=bare") || !strings.Contains(failures[0], "reasons=staple_missing") {
+		t.Errorf("want one WARN line for target bare, got:\n%s", logs.String())
+	}
 }

@@ -53,7 +53,8 @@ type ResponderRequest struct {
 	MaxBodyBytes int64
 	UserAgent    string
 	Now          func() time.Time
-	Skew         time.Duration
+	// Skew is the clock-skew tolerance; zero means DefaultSkew.
+	Skew time.Duration
 }
 
 func (r ResponderRequest) withDefaults() ResponderRequest {
@@ -68,6 +69,9 @@ func (r ResponderRequest) withDefaults() ResponderRequest {
 	}
 	if r.UserAgent == "" {
 		r.UserAgent = "ocspwatch"
+	}
+	if r.Skew == 0 {
+		r.Skew = DefaultSkew
 	}
 	return r
 }

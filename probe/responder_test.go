@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"crypto/x509"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -341,5 +342,23 @@ func TestResponderPoolPerHostCap(t *testing.T) {
 	wg.Wait()
 	if got := peak.Load(); got != 2 {
 		t.Errorf("peak concurrent requests to one host = %d, want 2", got)
+	}
+}
+
+func TestResponderOverHTTPS(t *testing.T) {
+	p := testPKI(t)
+	plain := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
+	defer plain.Close()
+	srv := httptest.NewTLSServer(plain.Config.Handler)
+	defer srv.Close()
+	roots := x509.NewCertPool()
+	roots.AddCert(srv.Certificate())
+	client := NewHTTPClient(ClientOptions{Resolver: offlineResolver(), RootCAs: roots})
+	res := Responder(context.Background(), client, ResponderRequest{URL: srv.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Now: frozen})
+	if !res.Up || len(res.Problems) != 0 {
+		t.Fatalf("https responder: up %v problems %v", res.Up, res.Problems)
+	}
+	if res.Timings.TLS <= 0 || res.Timings.Connect <= 0 {
+		t.Errorf("no tls or connect phase for an https responder: %+v", res.Timings)
 	}
 }

@@ -26,7 +26,8 @@ type StapleRequest struct {
 	// AllAddresses probes every A and AAAA address instead of the first.
 	AllAddresses bool
 	Now          func() time.Time
-	Skew         time.Duration
+	// Skew is the clock-skew tolerance; zero means DefaultSkew.
+	Skew time.Duration
 	// TLSMaxVersion pins the highest TLS version offered; 0 means the default.
 	TLSMaxVersion uint16
 	// Resolver defaults to net.DefaultResolver.
@@ -118,6 +119,9 @@ func (req StapleRequest) withDefaults() StapleRequest {
 	}
 	if req.Resolver == nil {
 		req.Resolver = net.DefaultResolver
+	}
+	if req.Skew == 0 {
+		req.Skew = DefaultSkew
 	}
 	return req
 }

@@ -39,7 +39,8 @@ type TargetSpec struct {
 	MaxBodyBytes  int64
 	UserAgent     string
 	Now           func() time.Time
-	Skew          time.Duration
+	// Skew is the clock-skew tolerance; zero means DefaultSkew.
+	Skew time.Duration
 }
 
 // Report is one run of one target: its handshakes, its responder queries

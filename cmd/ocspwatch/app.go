@@ -39,6 +39,9 @@ func newApp(stdout, stderr io.Writer) (*kingpin.Application, map[string]command)
 
 func run(args []string, stdout, stderr io.Writer) int {
 	version.Version = buildVersion()
+	if version.Revision == "" {
+		version.Revision = buildRevision()
+	}
 	app, commands := newApp(stdout, stderr)
 	selected, err := app.Parse(args)
 	if err != nil {

@@ -18,4 +18,16 @@ func buildVersion() string {
 	return "devel"
 }
 
+// buildRevision is the VCS revision the go command stamped, if any.
+func buildRevision() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
+}
+
 func userAgent() string { return "ocspwatch/" + buildVersion() }

@@ -55,6 +55,14 @@ func (p *Process) Exited() bool {
 	}
 }
 
+// ExitCode is the exit status once the process has ended, -1 before.
+func (p *Process) ExitCode() int {
+	if !p.Exited() {
+		return -1
+	}
+	return p.cmd.ProcessState.ExitCode()
+}
+
 // Stop asks the process to terminate, then kills it after 5 seconds. It
 // is safe to call twice.
 func (p *Process) Stop() {
