@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/internal/proc"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
@@ -57,7 +58,7 @@ func startAgentOptions(t *testing.T, opts Options) *runningAgent {
 	}()
 	ra.http = httptest.NewServer(a.Handler())
 	t.Cleanup(ra.stop)
-	waitFor(t, 10*time.Second, "every target to run once", ra.allRan)
+	proc.WaitFor(t, 10*time.Second, "every target to run once", ra.allRan)
 	return ra
 }
 
@@ -105,17 +106,6 @@ func (ra *runningAgent) metrics(t *testing.T) string {
 		t.Fatalf("/metrics: HTTP %d", code)
 	}
 	return body
-}
-
-func waitFor(t *testing.T, limit time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", limit, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // lab is a small PKI with a responder and stapling servers, valid around

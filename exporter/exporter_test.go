@@ -49,7 +49,7 @@ func TestReloadKeepsOldConfigOnErrorAndAppliesChanges(t *testing.T) {
 	if code, body := ra.post(t, "/-/reload"); code != 200 {
 		t.Fatalf("good reload: HTTP %d %q", code, body)
 	}
-	waitFor(t, 5*time.Second, "the added target to run", ra.allRan)
+	proc.WaitFor(t, 5*time.Second, "the added target to run", ra.allRan)
 	if ra.store.get("keep") != keepState {
 		t.Error("an unchanged target lost its state")
 	}
@@ -86,7 +86,7 @@ func TestOverlappingRunsAreSkippedAndCounted(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { _ = a.Run(ctx); close(done) }()
-	waitFor(t, 6*time.Second, "a skipped run", func() bool {
+	proc.WaitFor(t, 6*time.Second, "a skipped run", func() bool {
 		st := a.store.get("stuck")
 		if st == nil {
 			return false
