@@ -125,8 +125,8 @@ type ResponderResult struct {
 	ResponseStatus ResponseStatus
 	Response       *Verification
 	Nonce          NonceState
-	// Up is true when the URL answered with a successful, parseable
-	// OCSP response, whatever it said about the certificate.
+	// Up is true when the URL answered with a successful, well-formed
+	// OCSP response, whatever it said and whether or not it verified.
 	Up       bool
 	Problems []Problem
 
@@ -201,7 +201,9 @@ func Responder(ctx context.Context, client *http.Client, req ResponderRequest) *
 		}
 	}
 	res.Response = v
-	res.Up = v.ResponseStatus == StatusSuccessful && v.parsed
+	// A responder that answers for the wrong certificate or with a bad
+	// signature is up but wrong: the failure reason says so.
+	res.Up = v.wellFormed
 	if res.Cache.MaxAge != nil && v.NextUpdate != nil {
 		res.Cache.MaxAgePastNextUpdate = res.FetchedAt.Add(*res.Cache.MaxAge).After(*v.NextUpdate)
 	}

@@ -92,7 +92,7 @@ func TestResponderVerdicts(t *testing.T) {
 		{name: "tryLater", answer: fixed(testpki.StatusOnly(3)), want: []Reason{ReasonResponseStatus}, wantStatus: StatusTryLater, wantNonce: NonceNotSent},
 		{name: "unauthorized", answer: fixed(testpki.StatusOnly(6)), want: []Reason{ReasonResponseStatus}, wantStatus: StatusUnauthorized, wantNonce: NonceNotSent},
 		{name: "truncated DER", answer: func(q testpki.Query) []byte { d := answerFor(p.leaf, testpki.Good)(q); return d[:len(d)/2] }, want: []Reason{ReasonResponseMalformed}, wantNonce: NonceNotSent},
-		{name: "response for another certificate", answer: answerFor(p.mustLeaf, testpki.Good), want: []Reason{ReasonResponseWrongCert}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent},
+		{name: "response for another certificate", answer: answerFor(p.mustLeaf, testpki.Good), want: []Reason{ReasonResponseWrongCert}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},
 		{name: "expired response", answer: expired, want: []Reason{ReasonResponseExpired}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},
 		{name: "signed by an unauthorised key", answer: signed(p.inter, p.otherInter.Key), want: []Reason{ReasonResponseBadSignature}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},
 		{name: "delegated signer without EKU", answer: signed(p.delegatedNoEKU, nil), want: []Reason{ReasonResponseUnauthorizedSigner}, wantStatus: StatusSuccessful, wantNonce: NonceNotSent, wantUp: true},

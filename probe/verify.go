@@ -114,7 +114,10 @@ type Verification struct {
 	failure failure
 	detail  string
 	nonce   []byte // the response's nonce extension value, if any
-	parsed  bool
+	// wellFormed: a successful BasicOCSPResponse, whatever it says.
+	wellFormed bool
+	// parsed: x/crypto/ocsp read it for this certificate.
+	parsed bool
 }
 
 // The shape of a BasicOCSPResponse, walked only for what x/crypto/ocsp does
@@ -183,6 +186,7 @@ func verifyResponse(der []byte, leaf, issuer *x509.Certificate, now time.Time, s
 	if rest, err := asn1.Unmarshal(outer.Bytes.Response, &basic); err != nil || len(rest) > 0 {
 		return v.fail(failMalformed, "BasicOCSPResponse: %v", errOrTrailing(err))
 	}
+	v.wellFormed = true
 	v.SingleResponses = len(basic.TBS.Responses)
 	for _, ext := range basic.TBS.Extensions {
 		if ext.Id.Equal(oidOCSPNonce) {
