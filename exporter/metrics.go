@@ -42,7 +42,7 @@ var (
 	mStapleProduced  = metricDef{"ocsp_staple_produced_at_timestamp_seconds", "The staple's ProducedAt." + cachedNote, prometheus.GaugeValue, lAddress}
 	mStapleTTL       = metricDef{"ocsp_staple_time_to_next_update_seconds", "NextUpdate minus now, computed at scrape time; negative once expired.", prometheus.GaugeValue, lAddress}
 	mStapleAgree     = metricDef{"ocsp_staple_responder_agree", "1 if the staple's status equals every responder's current answer, 0 if any differs." + cachedNote, prometheus.GaugeValue, lAddress}
-	mRespUp          = metricDef{"ocsp_responder_up", "1 if the URL answered with a successful, parseable OCSP response." + cachedNote, prometheus.GaugeValue, lResponder}
+	mRespUp          = metricDef{"ocsp_responder_up", "1 if the URL answered with a successful, well-formed OCSP response, whether or not it verifies (see ocsp_response_valid)." + cachedNote, prometheus.GaugeValue, lResponder}
 	mRespHTTP        = metricDef{"ocsp_responder_http_status_code", "HTTP status code of the last query." + cachedNote, prometheus.GaugeValue, lResponder}
 	mRespPhase       = metricDef{"ocsp_responder_duration_seconds", "Phases of the last query: resolve, connect, tls, processing, transfer." + cachedNote, prometheus.GaugeValue, []string{"target", "responder", "phase"}}
 	mRespTotal       = metricDef{"ocsp_responder_request_duration_seconds", "Total duration of the last query." + cachedNote, prometheus.GaugeValue, lResponder}
