@@ -45,7 +45,7 @@ func TestDemoFleetExposition(t *testing.T) {
 	}
 	want, err := os.ReadFile(golden)
 	if err != nil {
-		t.Fatalf("%v (run go test ./exporter -run Golden -update)", err)
+		t.Fatalf("%v (run go test ./exporter -run DemoFleet -update)", err)
 	}
 	if got != string(want) {
 		t.Errorf("exposition differs from %s (go test -update to accept):\n%s", golden, diff(string(want), got))
