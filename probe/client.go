@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -25,17 +26,37 @@ var errTooManyRedirects = errors.New("too many redirects")
 // NewHTTPClient builds the one client every responder query shares. It has
 // no timeout of its own: each query's context bounds it. Keep-alives are
 // off so every query measures a fresh connection, as a first-time client
-// would see it, and the IPv6-to-IPv4 fallback is off so a broken address
-// family is not hidden.
+// would see it. It dials only the first address a name resolves to, with
+// no fallback to the next one, so a broken address or address family is
+// reported rather than hidden by a silent retry.
 func NewHTTPClient(opts ClientOptions) *http.Client {
 	if opts.MaxRedirects <= 0 {
 		opts.MaxRedirects = DefaultMaxRedirects
 	}
-	dialer := &net.Dialer{FallbackDelay: -1, Resolver: opts.Resolver}
+	resolver := opts.Resolver
+	if resolver == nil {
+		resolver = net.DefaultResolver
+	}
+	dialer := &net.Dialer{}
+	dialFirst := func(ctx context.Context, network, address string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(address)
+		if err != nil {
+			return nil, err
+		}
+		ips, err := resolve(ctx, resolver, host)
+		var dnsErr *net.DNSError
+		if err != nil && !errors.As(err, &dnsErr) {
+			err = &net.DNSError{Err: err.Error(), Name: host, IsNotFound: true}
+		}
+		if err != nil {
+			return nil, err
+		}
+		return dialer.DialContext(ctx, network, net.JoinHostPort(ips[0].String(), port))
+	}
 	return &http.Client{
 		Transport: &http.Transport{
 			Proxy:             http.ProxyFromEnvironment,
-			DialContext:       dialer.DialContext,
+			DialContext:       dialFirst,
 			DisableKeepAlives: true,
 			ForceAttemptHTTP2: false,
 			TLSClientConfig:   &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -360,5 +361,34 @@ func TestResponderOverHTTPS(t *testing.T) {
 	}
 	if res.Timings.TLS <= 0 || res.Timings.Connect <= 0 {
 		t.Errorf("no tls or connect phase for an https responder: %+v", res.Timings)
+	}
+}
+
+// The client dials the first address a name resolves to and nothing else:
+// a broken first address is reported, not hidden by trying the next.
+func TestResponderDialsOnlyTheFirstAddress(t *testing.T) {
+	p := testPKI(t)
+	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
+	defer resp.Close()
+	_, port, _ := net.SplitHostPort(resp.Listener.Addr().String())
+	for _, tc := range []struct {
+		name  string
+		ips   []net.IP
+		up    bool
+		first string
+	}{
+		{"first address answers", []net.IP{net.IPv4(127, 0, 0, 1), net.IPv4(127, 0, 0, 3)}, true, ""},
+		{"first address is dead", []net.IP{net.IPv4(127, 0, 0, 3), net.IPv4(127, 0, 0, 1)}, false, "127.0.0.3:" + port},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			client := NewHTTPClient(ClientOptions{Resolver: loopback.Resolver(map[string][]net.IP{"ocsp.test": tc.ips})})
+			res := Responder(context.Background(), client, ResponderRequest{URL: "http://ocsp.test:" + port, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Now: frozen})
+			if res.Up != tc.up || res.Timings.Resolve <= 0 {
+				t.Fatalf("up %v (want %v), resolve %s, problems %v", res.Up, tc.up, res.Timings.Resolve, res.Problems)
+			}
+			if !tc.up && (len(res.Problems) != 1 || res.Problems[0].Reason != ReasonResponderConnect || !strings.Contains(res.Problems[0].Detail, tc.first)) {
+				t.Errorf("problems %v, want responder_connect naming %s", res.Problems, tc.first)
+			}
+		})
 	}
 }
