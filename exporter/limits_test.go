@@ -85,3 +85,28 @@ func TestMaxConcurrentProbes(t *testing.T) {
 		})
 	}
 }
+
+// Endpoints that present the same certificate share one responder query.
+func TestTargetsSharingACertificateShareOneQuery(t *testing.T) {
+	l := newLab(t)
+	leaf, err := l.inter.NewLeaf(testpki.LeafOptions{OCSPServers: []string{l.responder.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cfg string
+	for i := range 5 {
+		srv, err := testpki.NewTLSServer(leaf, nil, testpki.ServerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Close()
+		cfg += l.target(fmt.Sprintf("edge-%d", i), srv.Addr, "")
+	}
+	ra := startAgent(t, cfg, func() time.Time { return l.now })
+	if n := len(l.responder.Queries()); n != 1 {
+		t.Errorf("5 endpoints with one certificate sent %d responder queries, want 1", n)
+	}
+	if got := strings.Count(ra.metrics(t), "\nocsp_responder_up{"); got != 5 {
+		t.Errorf("%d targets report their responder, want 5", got)
+	}
+}
