@@ -69,12 +69,18 @@ func (ra *runningAgent) stop() {
 }
 
 func (ra *runningAgent) allRan() bool {
-	for _, s := range ra.store.snapshot() {
+	cfg := ra.sched.config()
+	snaps := ra.store.snapshot()
+	// apply sets the config before it adds the targets: count them too.
+	if cfg == nil || len(snaps) != len(cfg.Targets) {
+		return false
+	}
+	for _, s := range snaps {
 		if s.last == nil {
 			return false
 		}
 	}
-	return ra.sched.config() != nil
+	return true
 }
 
 func (ra *runningAgent) get(t *testing.T, path string) (int, string) {
