@@ -11,6 +11,7 @@ import (
 
 	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/exporter"
+	"github.com/ocspwatch/ocspwatch/internal/demo"
 	"github.com/ocspwatch/ocspwatch/probe"
 )
 
@@ -123,4 +124,13 @@ func TestReadmeDocumentsEveryFlag(t *testing.T) {
 		documented = append(documented, k)
 	}
 	sameSet(t, "flag", documented, flags)
+}
+
+func TestReadmeListsTheDemoFleet(t *testing.T) {
+	doc := section(t, readme(t), "## Quick start")
+	for _, target := range demo.Targets {
+		if !strings.Contains(doc, "`"+target.Name+"`") {
+			t.Errorf("the quick start does not list demo target %q (%s)", target.Name, target.Situation)
+		}
+	}
 }
