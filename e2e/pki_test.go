@@ -91,7 +91,9 @@ func newOpenSSLPKI(t *testing.T, delegatedPort, caSignedPort string) *opensslPKI
 		t.Fatal(err)
 	}
 	p.delegatedResponder = openssltest.StartFiles(t, openssltest.Files{Index: indexFile, CA: p.pem(p.inter), Signer: p.pem(p.signer), SignerKey: p.key(p.signer)}, delegatedPort)
-	p.caSignedResponder = openssltest.StartFiles(t, openssltest.Files{Index: indexFile, CA: p.pem(p.inter), Signer: p.pem(p.inter), SignerKey: p.key(p.inter)}, caSignedPort)
+	// The CA-signed responder names itself by key hash, the delegated one
+	// by name, so both ResponderID forms meet a real implementation.
+	p.caSignedResponder = openssltest.StartFiles(t, openssltest.Files{Index: indexFile, CA: p.pem(p.inter), Signer: p.pem(p.inter), SignerKey: p.key(p.inter), ByKey: true}, caSignedPort)
 	return p
 }
 

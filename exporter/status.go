@@ -101,7 +101,7 @@ func statusFor(s snapshot, now time.Time) statusRow {
 }
 
 var statusPage = template.Must(template.New("status").Parse(`<!DOCTYPE html>
-<html lang="en"><head><meta charset="utf-8"><title>ocspwatch</title>
+<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="30"><title>ocspwatch</title>
 <style>
 body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;width:100%}

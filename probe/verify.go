@@ -2,6 +2,7 @@ package probe
 
 import (
 	"bytes"
+	"crypto/sha1" //nolint:gosec // RFC 6960 defines the ResponderID key hash as SHA-1
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -259,6 +260,9 @@ func checkSigner(resp *ocsp.Response, issuer *x509.Certificate, v *Verification)
 		if err := resp.CheckSignatureFrom(issuer); err != nil {
 			return failBadSignature, fmt.Sprintf("not signed by the issuer %q: %v", issuer.Subject, err)
 		}
+		if !responderIDNames(resp, issuer) {
+			return failUnauthorizedSigner, fmt.Sprintf("the ResponderID does not name the issuer %q that signed it", issuer.Subject)
+		}
 		return failNone, ""
 	}
 	v.Signer = &Signer{Kind: SignerDelegated, Subject: signer.Subject.String(), NotAfter: signer.NotAfter, NoCheck: hasOCSPNoCheck(signer)}
@@ -274,7 +278,26 @@ func checkSigner(resp *ocsp.Response, issuer *x509.Certificate, v *Verification)
 	if resp.ProducedAt.Before(signer.NotBefore) || resp.ProducedAt.After(signer.NotAfter) {
 		return failUnauthorizedSigner, fmt.Sprintf("signer %q was not valid at ProducedAt %s", signer.Subject, resp.ProducedAt.UTC().Format(time.RFC3339))
 	}
+	if !responderIDNames(resp, signer) {
+		return failUnauthorizedSigner, fmt.Sprintf("the ResponderID does not name the signer %q", signer.Subject)
+	}
 	return failNone, ""
+}
+
+// responderIDNames reports whether the response's ResponderID (RFC 6960
+// §4.2.2.3), by name or by SHA-1 key hash, identifies cert. Clients such
+// as OpenSSL find the signer by this ID and reject a response whose ID
+// names someone else.
+func responderIDNames(resp *ocsp.Response, cert *x509.Certificate) bool {
+	if resp.RawResponderName != nil {
+		return bytes.Equal(resp.RawResponderName, cert.RawSubject)
+	}
+	key, err := issuerKeyBits(cert)
+	if err != nil {
+		return false
+	}
+	sum := sha1.Sum(key)
+	return bytes.Equal(resp.ResponderKeyHash, sum[:])
 }
 
 // checkWindow applies ThisUpdate ≤ now+skew < NextUpdate. The skew widens

@@ -51,6 +51,8 @@ func Index(entries []IndexEntry) string {
 // Files are the PEM files an `openssl ocsp` responder reads.
 type Files struct {
 	Index, CA, Signer, SignerKey string
+	// ByKey makes the responder identify itself by key hash (-resp_key_id).
+	ByKey bool
 }
 
 // Responder is a running `openssl ocsp` process.
@@ -98,8 +100,12 @@ func StartFiles(t testing.TB, files Files, port string) *Responder {
 // Restart starts the responder (again, after Stop) on the same port.
 func (r *Responder) Restart(t testing.TB) {
 	t.Helper()
-	r.proc = proc.Start(t, Require(t), "ocsp", "-index", r.files.Index, "-CA", r.files.CA,
-		"-rsigner", r.files.Signer, "-rkey", r.files.SignerKey, "-nmin", "60", "-ignore_err", "-port", r.Port)
+	args := []string{"ocsp", "-index", r.files.Index, "-CA", r.files.CA,
+		"-rsigner", r.files.Signer, "-rkey", r.files.SignerKey, "-nmin", "60", "-ignore_err", "-port", r.Port}
+	if r.files.ByKey {
+		args = append(args, "-resp_key_id")
+	}
+	r.proc = proc.Start(t, Require(t), args...)
 	// openssl announces readiness on its output. A TCP connect would be
 	// the usual check, but openssl 3.0 stalls forever on a connection that
 	// closes without sending a request, so none is opened before it is up.

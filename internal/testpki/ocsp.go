@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/rsa"
+	"crypto/sha1"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
@@ -55,6 +56,11 @@ type Response struct {
 	SignWith crypto.Signer
 	// Nonce, when set, is echoed as the RFC 8954 response extension.
 	Nonce []byte
+	// ResponderID names this certificate instead of Signer, to forge a
+	// mismatched ResponderID.
+	ResponderID *Cert
+	// ByKey identifies the responder by key hash instead of by name.
+	ByKey bool
 }
 
 type certIDASN1 struct {
@@ -137,10 +143,27 @@ func (r Response) DER() ([]byte, error) {
 	if r.Signer == nil {
 		return nil, errors.New("testpki: response needs a signer")
 	}
-	data := responseDataASN1{
-		ResponderID: asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: r.Signer.Cert.RawSubject},
-		ProducedAt:  r.ProducedAt.UTC(),
+	named := r.Signer
+	if r.ResponderID != nil {
+		named = r.ResponderID
 	}
+	responderID := asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 1, IsCompound: true, Bytes: named.Cert.RawSubject}
+	if r.ByKey {
+		var spki struct {
+			Algorithm pkix.AlgorithmIdentifier
+			PublicKey asn1.BitString
+		}
+		if _, err := asn1.Unmarshal(named.Cert.RawSubjectPublicKeyInfo, &spki); err != nil {
+			return nil, err
+		}
+		sum := sha1.Sum(spki.PublicKey.RightAlign())
+		keyHash, err := asn1.Marshal(sum[:])
+		if err != nil {
+			return nil, err
+		}
+		responderID = asn1.RawValue{Class: asn1.ClassContextSpecific, Tag: 2, IsCompound: true, Bytes: keyHash}
+	}
+	data := responseDataASN1{ResponderID: responderID, ProducedAt: r.ProducedAt.UTC()}
 	for _, e := range r.Entries {
 		id, err := certIDFor(e)
 		if err != nil {
