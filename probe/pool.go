@@ -131,11 +131,13 @@ func (p *ResponderPool) cached(key string, req ResponderRequest) *ResponderResul
 }
 
 func (p *ResponderPool) store(key string, res *ResponderResult) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	// SetLimits may change the interval during a reload, so it is read
+	// under the lock like everywhere else.
 	if p.minInterval <= 0 {
 		return
 	}
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	p.recent[key] = copyResult(res, p.now(), 0, false)
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -391,4 +392,28 @@ func TestResponderDialsOnlyTheFirstAddress(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A reload changes the pool's limits while queries run; the race detector
+// checks that every read of them is guarded.
+func TestResponderPoolSetLimitsDuringQueries(t *testing.T) {
+	p := testPKI(t)
+	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
+	defer resp.Close()
+	pool := NewResponderPool(testClient(), 1, time.Minute, frozen)
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if i%2 == 0 {
+				pool.SetLimits(1+i%3, time.Duration(i)*time.Second)
+				return
+			}
+			if r := pool.Query(context.Background(), ResponderRequest{URL: resp.URL + "/" + strconv.Itoa(i), Leaf: p.leaf.Cert, Issuer: p.inter.Cert}); !r.Up {
+				t.Errorf("query %d: %v", i, r.Problems)
+			}
+		}()
+	}
+	wg.Wait()
 }
