@@ -44,11 +44,12 @@ func NewHTTPClient(opts ClientOptions) *http.Client {
 			return nil, err
 		}
 		ips, err := resolve(ctx, resolver, host)
-		var dnsErr *net.DNSError
-		if err != nil && !errors.As(err, &dnsErr) {
-			err = &net.DNSError{Err: err.Error(), Name: host, IsNotFound: true}
-		}
 		if err != nil {
+			// Keep the resolver's own DNSError; name resolve's "no addresses".
+			var dnsErr *net.DNSError
+			if !errors.As(err, &dnsErr) {
+				err = &net.DNSError{Err: err.Error(), Name: host, IsNotFound: true}
+			}
 			return nil, err
 		}
 		return dialer.DialContext(ctx, network, net.JoinHostPort(ips[0].String(), port))

@@ -17,6 +17,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/exporter"
 )
 
@@ -105,7 +106,7 @@ func (c *checkConfigCommand) register(app *kingpin.Application) *kingpin.CmdClau
 }
 
 func (c *checkConfigCommand) run(stdout, stderr io.Writer) int {
-	cfg, err := loadConfig(c.configFile)
+	cfg, err := config.Load(c.configFile)
 	if err != nil {
 		fmt.Fprintf(stderr, "%s\n", err)
 		return exitProblem
