@@ -143,13 +143,9 @@ func (s *scheduler) probe(parent context.Context, t *config.Target, cfg *config.
 }
 
 func reasonList(ps []probe.Problem) string {
-	seen := map[probe.Reason]bool{}
-	var out []string
-	for _, p := range ps {
-		if !seen[p.Reason] {
-			seen[p.Reason] = true
-			out = append(out, string(p.Reason))
-		}
+	var names []string
+	for _, r := range probe.UniqueReasons(ps) {
+		names = append(names, string(r))
 	}
-	return strings.Join(out, ",")
+	return strings.Join(names, ",")
 }

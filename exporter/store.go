@@ -54,12 +54,8 @@ func (s *store) record(st *targetState, rep *probe.Report, finished time.Time) {
 	if st.reasons == nil {
 		st.reasons = map[probe.Reason]float64{}
 	}
-	seen := map[probe.Reason]bool{}
-	for _, p := range rep.Failures {
-		if !seen[p.Reason] {
-			seen[p.Reason] = true
-			st.reasons[p.Reason]++
-		}
+	for _, r := range probe.UniqueReasons(rep.Failures) {
+		st.reasons[r]++
 	}
 }
 

@@ -1,5 +1,7 @@
 package probe
 
+import "slices"
+
 // Reason is the closed set of ways a probe can fail. Every value is a
 // bounded Prometheus label value, so free-form error text never becomes a
 // label; the details go into Problem.Detail instead.
@@ -129,4 +131,17 @@ func (p Problem) String() string {
 		return p.Reason.Describe()
 	}
 	return p.Reason.Describe() + ": " + p.Detail
+}
+
+// UniqueReasons lists the reasons of problems once each, in first-seen
+// order: one run counts a reason once, however many addresses or URLs
+// showed it.
+func UniqueReasons(problems []Problem) []Reason {
+	var out []Reason
+	for _, p := range problems {
+		if !slices.Contains(out, p.Reason) {
+			out = append(out, p.Reason)
+		}
+	}
+	return out
 }

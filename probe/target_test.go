@@ -118,3 +118,10 @@ func TestRunTargetQueriesEveryAIAURL(t *testing.T) {
 		t.Errorf("failures %v, want the unreachable second URL's", got)
 	}
 }
+
+func TestUniqueReasons(t *testing.T) {
+	ps := []Problem{{Reason: ReasonResponseRevoked}, {Reason: ReasonStapleRevoked}, {Reason: ReasonResponseRevoked, Detail: "second URL"}}
+	if got := UniqueReasons(ps); !slices.Equal(got, []Reason{ReasonResponseRevoked, ReasonStapleRevoked}) {
+		t.Errorf("UniqueReasons = %v", got)
+	}
+}
