@@ -126,11 +126,7 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := Parse(data, path)
-	if err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return Parse(data, path)
 }
 
 // Parse is Load for bytes already read; path is used in errors and to
