@@ -321,9 +321,12 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 	if t.RequireNonce && !t.Nonce {
 		fail("require_nonce", "needs nonce = true")
 	}
-	for _, u := range t.Responders {
+	for i, u := range t.Responders {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 			fail("responders", "%q is not an http:// or https:// URL", u)
+		}
+		if slices.Contains(t.Responders[:i], u) {
+			fail("responders", "%q is listed twice", u)
 		}
 	}
 	t.fingerprint = fingerprint(t)

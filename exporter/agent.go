@@ -79,7 +79,7 @@ func New(opts Options) (*Agent, error) {
 	a.root, a.cancel = context.WithCancel(context.Background())
 	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent, opts.Resolver)
 	a.registry.MustRegister(
-		&collector{store: a.store, now: opts.Now, agent: a},
+		&collector{store: a.store, now: opts.Now, agent: a, logger: a.logger},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

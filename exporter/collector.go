@@ -1,8 +1,11 @@
 package exporter
 
 import (
+	"fmt"
+	"log/slog"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -24,41 +27,90 @@ type collector struct {
 	// which take their region label from region instead.
 	agent  *Agent
 	region string
+	logger *slog.Logger
+	// dropped counts targets left out of a scrape because their series
+	// could not be exported consistently.
+	dropped atomic.Int64
 }
 
 func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	e := &emitter{ch: ch, region: c.region, descs: map[string]*prometheus.Desc{}, live: c.agent == nil}
+	e := &emitter{ch: ch, region: c.region, descs: map[string]*prometheus.Desc{}, live: c.agent == nil, seen: map[string]struct{}{}}
 	now := c.now()
 	if c.agent != nil {
 		cfg, health := c.agent.configAndHealth()
 		if cfg != nil {
 			e.region = cfg.Region
-			e.emit(mTargets, float64(len(cfg.Targets)))
 		}
-		e.emit(mBuildInfo, 1, version.Version, version.Revision, runtime.Version())
-		e.emit(mReloadOK, boolValue(health.lastOK))
-		if !health.lastSuccess.IsZero() {
-			e.emit(mReloadTime, unix(health.lastSuccess))
-		}
-		e.emit(mReloadsTotal, health.successes, "success")
-		e.emit(mReloadsTotal, health.failures, "failure")
+		e.group("", func() {
+			if cfg != nil {
+				e.emit(mTargets, float64(len(cfg.Targets)))
+			}
+			e.emit(mBuildInfo, 1, version.Version, version.Revision, runtime.Version())
+			e.emit(mReloadOK, boolValue(health.lastOK))
+			if !health.lastSuccess.IsZero() {
+				e.emit(mReloadTime, unix(health.lastSuccess))
+			}
+			e.emit(mReloadsTotal, health.successes, "success")
+			e.emit(mReloadsTotal, health.failures, "failure")
+		})
 	}
 	for _, s := range c.store.snapshot() {
-		e.target(s, now)
+		if err := e.group(s.name, func() { e.target(s, now) }); err != nil {
+			c.dropped.Add(1)
+			if c.logger != nil {
+				c.logger.Error("target left out of the scrape", "target", s.name, "err", err)
+			}
+		}
+	}
+	if c.agent != nil {
+		e.group("", func() { e.emit(mDroppedTotal, float64(c.dropped.Load())) })
 	}
 }
 
+// emitter builds one scrape. Metrics are gathered per group (the agent's
+// own, then one target at a time) and sent only when the whole group came
+// out consistent, so one target's bad data drops that target's series
+// and never fails the scrape for every other target.
 type emitter struct {
 	ch     chan<- prometheus.Metric
 	region string
 	descs  map[string]*prometheus.Desc
 	// live marks a one-off /probe run, whose values are not cached.
 	live bool
+
+	pending []prometheus.Metric
+	seen    map[string]struct{}
+	err     error
+}
+
+// group runs fill and sends what it emitted, or nothing when it failed,
+// including by panicking.
+func (e *emitter) group(name string, fill func()) (err error) {
+	e.pending, e.err = e.pending[:0], nil
+	clear(e.seen)
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				e.err = fmt.Errorf("collecting %q: %v", name, r)
+			}
+		}()
+		fill()
+	}()
+	if e.err != nil {
+		return e.err
+	}
+	for _, m := range e.pending {
+		e.ch <- m
+	}
+	return nil
 }
 
 func (e *emitter) emit(m metricDef, value float64, labels ...string) {
+	if e.err != nil {
+		return
+	}
 	d, ok := e.descs[m.Name]
 	if !ok {
 		var constLabels prometheus.Labels
@@ -72,7 +124,21 @@ func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 		d = prometheus.NewDesc(m.Name, help, m.Labels, constLabels)
 		e.descs[m.Name] = d
 	}
-	e.ch <- prometheus.MustNewConstMetric(d, m.Type, value, labels...)
+	for i, v := range labels {
+		labels[i] = labelValue(v)
+	}
+	key := m.Name + "\xff" + strings.Join(labels, "\xff")
+	if _, dup := e.seen[key]; dup {
+		e.err = fmt.Errorf("%s: the series %q is emitted twice", m.Name, labels)
+		return
+	}
+	e.seen[key] = struct{}{}
+	metric, err := prometheus.NewConstMetric(d, m.Type, value, labels...)
+	if err != nil {
+		e.err = err
+		return
+	}
+	e.pending = append(e.pending, metric)
 }
 
 func (e *emitter) target(s snapshot, now time.Time) {

@@ -61,6 +61,7 @@ var (
 	mReloadTime      = metricDef{"ocspwatch_config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully.", prometheus.GaugeValue, nil}
 	mReloadsTotal    = metricDef{"ocspwatch_config_reloads_total", "Configuration loads by result.", prometheus.CounterValue, []string{"result"}}
 	mTargets         = metricDef{"ocspwatch_targets", "Configured targets.", prometheus.GaugeValue, nil}
+	mDroppedTotal    = metricDef{"ocspwatch_scrape_targets_dropped_total", "Times a target's series were left out of a scrape because they could not be exported consistently; the log says why.", prometheus.CounterValue, nil}
 )
 
 // allMetrics lists every metric the agent exports.
@@ -71,7 +72,7 @@ var allMetrics = []metricDef{
 	mStapleRequired, mStaplePresent, mStapleValid, mStapleStatus, mStapleThis, mStapleNext, mStapleProduced, mStapleTTL, mStapleAgree,
 	mRespUp, mRespHTTP, mRespPhase, mRespTotal, mRespStatus, mRespValid, mRespCertStatus,
 	mRespThis, mRespNext, mRespProduced, mRespTTL, mRespMaxAge, mRespMaxAgePast, mRespNonce,
-	mBuildInfo, mReloadOK, mReloadTime, mReloadsTotal, mTargets,
+	mBuildInfo, mReloadOK, mReloadTime, mReloadsTotal, mTargets, mDroppedTotal,
 }
 
 // MetricNames lists every exported metric name, for documentation tests.

@@ -3,6 +3,7 @@ package probe
 import (
 	"crypto/x509"
 	"encoding/asn1"
+	"slices"
 	"time"
 )
 
@@ -33,6 +34,14 @@ var (
 	tlsFeatureStatusRequest = 5 // RFC 6066 status_request extension number
 )
 
+// Caps on what one certificate can make the agent do. A certificate is
+// remote input: listing a thousand OCSP URLs must not make one run send a
+// thousand requests and export thousands of series.
+const (
+	MaxURLsPerCert = 4
+	MaxURLLength   = 1024
+)
+
 // CertInfo is what a probe reads from a leaf certificate.
 type CertInfo struct {
 	Subject      string
@@ -40,10 +49,14 @@ type CertInfo struct {
 	SerialNumber string
 	NotBefore    time.Time
 	NotAfter     time.Time
-	OCSPServers  []string
-	CRLServers   []string
-	MustStaple   bool
-	Posture      Posture
+	// OCSPServers and CRLServers are the certificate's URLs after
+	// usableURLs: de-duplicated, length-capped and at most MaxURLsPerCert.
+	OCSPServers []string
+	CRLServers  []string
+	// IgnoredURLs counts the URLs usableURLs left out.
+	IgnoredURLs int
+	MustStaple  bool
+	Posture     Posture
 }
 
 // InspectCert reads a leaf's revocation-relevant facts.
@@ -54,16 +67,18 @@ func InspectCert(leaf *x509.Certificate) *CertInfo {
 		SerialNumber: leaf.SerialNumber.Text(16),
 		NotBefore:    leaf.NotBefore,
 		NotAfter:     leaf.NotAfter,
-		OCSPServers:  append([]string{}, leaf.OCSPServer...),
-		CRLServers:   append([]string{}, leaf.CRLDistributionPoints...),
 		MustStaple:   IsMustStaple(leaf),
 	}
+	var ignoredOCSP, ignoredCRL int
+	info.OCSPServers, ignoredOCSP = usableURLs(leaf.OCSPServer)
+	info.CRLServers, ignoredCRL = usableURLs(leaf.CRLDistributionPoints)
+	info.IgnoredURLs = ignoredOCSP + ignoredCRL
 	switch {
-	case len(leaf.OCSPServer) > 0:
+	case len(info.OCSPServers) > 0:
 		info.Posture = PostureOCSP
 	case leaf.NotAfter.Sub(leaf.NotBefore) <= ShortLivedValidity:
 		info.Posture = PostureShortLived
-	case len(leaf.CRLDistributionPoints) > 0:
+	case len(info.CRLServers) > 0:
 		info.Posture = PostureCRLOnly
 	default:
 		info.Posture = PostureNone
@@ -107,4 +122,18 @@ func hasOCSPSigningEKU(cert *x509.Certificate) bool {
 		}
 	}
 	return false
+}
+
+// usableURLs keeps the first MaxURLsPerCert distinct URLs of at most
+// MaxURLLength bytes, in the certificate's order, and counts the rest.
+func usableURLs(urls []string) (kept []string, ignored int) {
+	kept = []string{}
+	for _, u := range urls {
+		if len(u) > MaxURLLength || slices.Contains(kept, u) || len(kept) == MaxURLsPerCert {
+			ignored++
+			continue
+		}
+		kept = append(kept, u)
+	}
+	return kept, ignored
 }

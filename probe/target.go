@@ -91,13 +91,13 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 	if spec.QueryResponder && leaf != nil {
 		urls := spec.ResponderURLs
 		if len(urls) == 0 {
-			urls = leaf.OCSPServer
+			urls = rep.Cert.OCSPServers
 		}
 		rep.NoResponderURL = len(urls) == 0
 		rep.Responders = queryAll(ctx, spec, pool, urls, leaf, issuer)
 		compareWithResponders(rep)
 	} else if leaf != nil {
-		rep.NoResponderURL = len(spec.ResponderURLs) == 0 && len(leaf.OCSPServer) == 0
+		rep.NoResponderURL = len(spec.ResponderURLs) == 0 && len(rep.Cert.OCSPServers) == 0
 	}
 	rep.Failures = Evaluate(rep, spec.RequireStaple)
 	rep.Success = len(rep.Failures) == 0
