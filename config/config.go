@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
@@ -28,16 +27,24 @@ const (
 	DefaultMaxConcurrentProbes = 32
 )
 
+// DefaultMaxConcurrentProbeRequests caps /probe calls running at once.
+const DefaultMaxConcurrentProbeRequests = 8
+
 // Config is the whole ocspwatch configuration file.
 type Config struct {
-	Region              string    `toml:"region"`
-	DefaultSchedule     string    `toml:"default_schedule"`
-	DefaultTimeout      Duration  `toml:"default_timeout"`
-	ClockSkew           Duration  `toml:"clock_skew"`
-	MaxConcurrentProbes int       `toml:"max_concurrent_probes"`
-	AllowAdhoc          bool      `toml:"allow_adhoc"`
-	Responder           Responder `toml:"responder"`
-	Targets             []*Target `toml:"target"`
+	Region                     string    `toml:"region"`
+	DefaultSchedule            string    `toml:"default_schedule"`
+	DefaultTimeout             Duration  `toml:"default_timeout"`
+	ClockSkew                  Duration  `toml:"clock_skew"`
+	MaxResponseAge             Duration  `toml:"max_response_age"`
+	MaxConcurrentProbes        int       `toml:"max_concurrent_probes"`
+	MaxConcurrentProbeRequests int       `toml:"max_concurrent_probe_requests"`
+	AllowAdhoc                 bool      `toml:"allow_adhoc"`
+	Responder                  Responder `toml:"responder"`
+	Network                    Network   `toml:"network"`
+	Targets                    []*Target `toml:"target"`
+
+	dialPolicy *probe.DialPolicy
 }
 
 // Responder holds the politeness settings shared by all responder queries.
@@ -69,6 +76,7 @@ type Target struct {
 	CertIDHash     string        `toml:"cert_id_hash"`
 
 	// Filled by validation.
+	adhoc          bool
 	parsedSchedule cron.Schedule
 	roots          *x509.CertPool
 	issuer         *x509.Certificate
@@ -76,8 +84,13 @@ type Target struct {
 	fingerprint    string
 }
 
-// Duration is a TOML string such as "30s" or "5m".
-type Duration struct{ time.Duration }
+// Duration is a TOML string such as "30s" or "5m". It remembers whether
+// the file set it, so "0s" written on purpose means zero and is never
+// mistaken for a key left out.
+type Duration struct {
+	time.Duration
+	set bool
+}
 
 // UnmarshalText parses a Go duration string.
 func (d *Duration) UnmarshalText(b []byte) error {
@@ -85,8 +98,14 @@ func (d *Duration) UnmarshalText(b []byte) error {
 	if err != nil {
 		return fmt.Errorf("%q is not a duration such as 30s or 5m", b)
 	}
-	d.Duration = v
+	d.Duration, d.set = v, true
 	return nil
+}
+
+func (d *Duration) orDefault(v time.Duration) {
+	if !d.set {
+		d.Duration, d.set = v, true
+	}
 }
 
 // MarshalText renders the duration for the resolved-config view.
@@ -118,11 +137,18 @@ var (
 	cronParser   = cron.NewParser(cron.SecondOptional | cron.Minute | cron.Hour | cron.Dom | cron.Month | cron.Dow | cron.Descriptor)
 )
 
+// MaxConfigBytes bounds the configuration file; 50,000 targets take
+// about 10 MB.
+const MaxConfigBytes = 64 << 20
+
+// maxErrorsShown caps the errors one load reports; the rest are counted.
+const maxErrorsShown = 20
+
 // Load reads, decodes strictly, defaults and validates a config file.
 // Every error names the file; errors in a target also name the target,
 // the key and, where it can be found, the line.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadRegularFile(path, MaxConfigBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -151,43 +177,47 @@ func Parse(data []byte, path string) (*Config, error) {
 		line := loc.lineOfKey(key)
 		return nil, fmt.Errorf("%s:%d:%s unknown key %q", path, line, loc.targetAt(line), key[len(key)-1])
 	}
-	cfg.fillDefaults()
+	cfg.fillDefaults(md)
 	if errs := cfg.validate(loc, path); len(errs) > 0 {
+		if len(errs) > maxErrorsShown {
+			errs = append(errs[:maxErrorsShown], fmt.Errorf("%s: and %d more errors", path, len(errs)-maxErrorsShown))
+		}
 		return nil, errors.Join(errs...)
 	}
 	return cfg, nil
 }
 
-func (c *Config) fillDefaults() {
+// fillDefaults fills what the file left out, and only that: a key set to
+// zero on purpose keeps its zero, which validation then accepts as "none"
+// or rejects.
+func (c *Config) fillDefaults(md toml.MetaData) {
 	if c.DefaultSchedule == "" {
 		c.DefaultSchedule = DefaultSchedule
 	}
-	if c.DefaultTimeout.Duration == 0 {
-		c.DefaultTimeout.Duration = DefaultTimeout
-	}
-	if c.ClockSkew.Duration == 0 {
-		c.ClockSkew.Duration = probe.DefaultSkew
-	}
-	if c.MaxConcurrentProbes == 0 {
+	c.DefaultTimeout.orDefault(DefaultTimeout)
+	c.ClockSkew.orDefault(probe.DefaultSkew)
+	c.MaxResponseAge.orDefault(probe.DefaultMaxResponseAge)
+	if !md.IsDefined("max_concurrent_probes") {
 		c.MaxConcurrentProbes = DefaultMaxConcurrentProbes
 	}
-	if c.Responder.PerHostConcurrency == 0 {
+	if !md.IsDefined("max_concurrent_probe_requests") {
+		c.MaxConcurrentProbeRequests = DefaultMaxConcurrentProbeRequests
+	}
+	if !md.IsDefined("responder", "per_host_concurrency") {
 		c.Responder.PerHostConcurrency = probe.DefaultPerHostConcurrency
 	}
-	if c.Responder.MinInterval.Duration == 0 {
-		c.Responder.MinInterval.Duration = probe.DefaultMinRequeryInterval
-	}
-	if c.Responder.MaxBodyBytes == 0 {
+	c.Responder.MinInterval.orDefault(probe.DefaultMinRequeryInterval)
+	if !md.IsDefined("responder", "max_body_bytes") {
 		c.Responder.MaxBodyBytes = probe.DefaultMaxBodyBytes
 	}
-	if c.Responder.MaxRedirects == 0 {
+	if !md.IsDefined("responder", "max_redirects") {
 		c.Responder.MaxRedirects = probe.DefaultMaxRedirects
 	}
 	for _, t := range c.Targets {
 		if t.Schedule == "" {
 			t.Schedule = c.DefaultSchedule
 		}
-		if t.Timeout.Duration == 0 {
+		if !t.Timeout.set {
 			t.Timeout = c.DefaultTimeout
 		}
 		if t.RequireStaple == "" {
@@ -209,6 +239,24 @@ func (c *Config) fillDefaults() {
 	}
 }
 
+// Ranges for every knob: wide enough for any sane deployment, narrow
+// enough that a typo cannot wedge the agent or overflow a counter.
+const (
+	minTimeout        = 500 * time.Millisecond
+	maxTimeout        = 5 * time.Minute
+	maxClockSkew      = time.Hour
+	minResponseAge    = time.Hour
+	maxResponseAge    = 366 * 24 * time.Hour
+	maxMinInterval    = 24 * time.Hour
+	minBodyBytes      = 1024
+	maxBodyBytes      = 64 << 20
+	maxRedirects      = 10
+	maxPerHost        = 64
+	maxConcurrent     = 4096
+	maxProbeRequests  = 1024
+	maxTargetsPerFile = 100000
+)
+
 func (c *Config) validate(loc *locator, path string) []error {
 	var errs []error
 	global := func(key, format string, args ...any) {
@@ -220,26 +268,39 @@ func (c *Config) validate(loc *locator, path string) []error {
 	if _, err := parseSchedule(c.DefaultSchedule, ""); err != nil {
 		global("default_schedule", "%q: %v", c.DefaultSchedule, err)
 	}
-	if c.DefaultTimeout.Duration < 0 {
-		global("default_timeout", "must be positive")
+	if d := c.DefaultTimeout.Duration; d < minTimeout || d > maxTimeout {
+		global("default_timeout", "%s must be between %s and %s", d, minTimeout, maxTimeout)
 	}
-	if c.ClockSkew.Duration < 0 || c.ClockSkew.Duration > time.Hour {
-		global("clock_skew", "%s must be between 0 and 1h", c.ClockSkew)
+	if d := c.ClockSkew.Duration; d < 0 || d > maxClockSkew {
+		global("clock_skew", "%s must be between 0s and %s", d, maxClockSkew)
 	}
-	if c.MaxConcurrentProbes < 1 {
-		global("max_concurrent_probes", "%d must be at least 1", c.MaxConcurrentProbes)
+	if d := c.MaxResponseAge.Duration; d < minResponseAge || d > maxResponseAge {
+		global("max_response_age", "%s must be between %s and %s", d, minResponseAge, maxResponseAge)
 	}
-	if c.Responder.PerHostConcurrency < 1 {
-		global("per_host_concurrency", "%d must be at least 1", c.Responder.PerHostConcurrency)
+	if n := c.MaxConcurrentProbes; n < 1 || n > maxConcurrent {
+		global("max_concurrent_probes", "%d must be between 1 and %d", n, maxConcurrent)
 	}
-	if c.Responder.MinInterval.Duration < 0 {
-		global("min_interval", "must not be negative")
+	if n := c.MaxConcurrentProbeRequests; n < 1 || n > maxProbeRequests {
+		global("max_concurrent_probe_requests", "%d must be between 1 and %d", n, maxProbeRequests)
 	}
-	if c.Responder.MaxBodyBytes < 1024 {
-		global("max_body_bytes", "%d is too small for an OCSP response (at least 1024)", c.Responder.MaxBodyBytes)
+	if n := c.Responder.PerHostConcurrency; n < 1 || n > maxPerHost {
+		global("per_host_concurrency", "%d must be between 1 and %d", n, maxPerHost)
 	}
-	if c.Responder.MaxRedirects < 0 || c.Responder.MaxRedirects > 10 {
-		global("max_redirects", "%d must be between 0 and 10", c.Responder.MaxRedirects)
+	if d := c.Responder.MinInterval.Duration; d < 0 || d > maxMinInterval {
+		global("min_interval", "%s must be between 0s (no re-use) and %s", d, maxMinInterval)
+	}
+	if n := c.Responder.MaxBodyBytes; n < minBodyBytes || n > maxBodyBytes {
+		global("max_body_bytes", "%d must be between %d and %d", n, minBodyBytes, maxBodyBytes)
+	}
+	if n := c.Responder.MaxRedirects; n < 0 || n > maxRedirects {
+		global("max_redirects", "%d must be between 0 (none) and %d", n, maxRedirects)
+	}
+	if len(c.Targets) > maxTargetsPerFile {
+		global("target", "%d targets, more than the %d one agent takes; shard the fleet", len(c.Targets), maxTargetsPerFile)
+	}
+	var err error
+	if c.dialPolicy, err = c.Network.policy(); err != nil {
+		global(err.(*networkError).key, "%s", err.(*networkError).msg)
 	}
 	seen := map[string]int{}
 	for i, t := range c.Targets {
@@ -270,13 +331,10 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 	case t.Endpoint == "" && t.CertFile == "":
 		fail("endpoint", "set endpoint (host:port), or cert_file and issuer_file for a responder-only target")
 	case t.Endpoint != "":
-		if host, port, err := splitEndpoint(t.Endpoint); err != nil {
+		if endpoint, err := ParseEndpoint(t.Endpoint); err != nil {
 			fail("endpoint", "%q: %v", t.Endpoint, err)
 		} else {
-			t.Endpoint = host + ":" + port
-			if strings.Contains(host, ":") {
-				t.Endpoint = "[" + host + "]:" + port
-			}
+			t.Endpoint = endpoint
 		}
 	case t.CertFile != "":
 		if t.IssuerFile == "" {
@@ -294,8 +352,8 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 			fail("schedule", "%q: %v", t.Schedule, err)
 		}
 	}
-	if t.Timeout.Duration <= 0 || t.Timeout.Duration > 5*time.Minute {
-		fail("timeout", "%s must be above 0 and at most 5m", t.Timeout)
+	if d := t.Timeout.Duration; d < minTimeout || d > maxTimeout {
+		fail("timeout", "%s must be between %s and %s", d, minTimeout, maxTimeout)
 	}
 	if t.CAFile != "" {
 		if t.roots, err = LoadCertPool(t.CAFile); err != nil {
@@ -324,6 +382,8 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 	for i, u := range t.Responders {
 		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
 			fail("responders", "%q is not an http:// or https:// URL", u)
+		} else if len(u) > probe.MaxURLLength {
+			fail("responders", "a URL of %d bytes is longer than %d", len(u), probe.MaxURLLength)
 		}
 		if slices.Contains(t.Responders[:i], u) {
 			fail("responders", "%q is listed twice", u)
@@ -340,7 +400,7 @@ func fingerprint(t *Target) string {
 		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash)
 	for _, f := range []string{t.CAFile, t.IssuerFile, t.CertFile} {
 		if f != "" {
-			data, _ := os.ReadFile(f)
+			data, _ := ReadRegularFile(f, MaxPEMBytes)
 			h.Write(data)
 		}
 	}
@@ -367,9 +427,12 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 		MaxBodyBytes:   c.Responder.MaxBodyBytes,
 		UserAgent:      userAgent,
 		Now:            now,
-		Skew:           c.ClockSkew.Duration,
+		Policy:         probe.VerifyPolicy{Skew: c.ClockSkew.Duration, MaxResponseAge: c.MaxResponseAge.Duration},
+		Timeout:        t.Timeout.Duration,
 		Leaf:           t.leaf,
 		Issuer:         t.issuer,
+		Dial:           c.dialPolicy,
+		Adhoc:          t.adhoc,
 	}
 	if t.CertIDHash == "sha256" {
 		spec.Hash = crypto.SHA256
@@ -382,29 +445,26 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 }
 
 // AdhocTarget builds a target for an endpoint probed once through /probe,
-// with the global defaults.
-func (c *Config) AdhocTarget(endpoint string) (*Target, error) {
+// with the global defaults. It is named after its endpoint, and every
+// address it leads to, by DNS, certificate or redirect, is checked as
+// remote input under the network policy.
+func (c *Config) AdhocTarget(endpoint, serverName string) (*Target, error) {
 	yes := true
-	t := &Target{Name: "adhoc", Endpoint: endpoint, Schedule: c.DefaultSchedule, Timeout: c.DefaultTimeout,
-		RequireStaple: "auto", QueryResponder: &yes, Method: "auto", Addresses: "first", CertIDHash: "sha1"}
+	t := &Target{Endpoint: endpoint, ServerName: serverName, Schedule: c.DefaultSchedule, Timeout: c.DefaultTimeout,
+		RequireStaple: "auto", QueryResponder: &yes, Method: "auto", Addresses: "first", CertIDHash: "sha1", adhoc: true}
 	var errs []error
 	t.validate(c, func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("endpoint %q: %s: %s", endpoint, key, fmt.Sprintf(format, args...)))
 	})
+	if serverName != "" && !serverNameRE.MatchString(serverName) {
+		errs = append(errs, fmt.Errorf("server_name %q is not a DNS name", serverName))
+	}
+	t.Name = t.Endpoint
 	return t, errors.Join(errs...)
 }
 
+var serverNameRE = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$`)
+
 func lastPiece(dotted string) string {
 	return dotted[strings.LastIndex(dotted, ".")+1:]
-}
-
-func splitEndpoint(s string) (host, port string, err error) {
-	host, port, err = netSplitHostPort(s)
-	if err != nil {
-		return "", "", errors.New("must be host:port, for example www.example.com:443")
-	}
-	if host == "" || port == "" || strings.ContainsAny(host, "/ ") {
-		return "", "", errors.New("must be host:port, for example www.example.com:443")
-	}
-	return host, port, nil
 }

@@ -10,13 +10,36 @@ import (
 
 // locator finds the line of a key in the TOML text, because BurntSushi's
 // metadata does not expose positions for keys that decoded fine but were
-// then found invalid, nor for unknown keys.
+// then found invalid, nor for unknown keys. Target lines are indexed in
+// one pass, so reporting thousands of bad targets stays linear.
 type locator struct {
 	lines []string
+	// targetKeys[i][key] is the first line of key in the i-th [[target]];
+	// targetHeaders[i] is that target's header line.
+	targetKeys    []map[string]int
+	targetHeaders []int
 }
 
 func newLocator(data []byte) *locator {
-	return &locator{lines: strings.Split(string(data), "\n")}
+	l := &locator{lines: strings.Split(string(data), "\n")}
+	for i, text := range l.lines {
+		if m := headerRE.FindStringSubmatch(text); m != nil && m[1] == "target" && strings.HasPrefix(strings.TrimSpace(text), "[[") {
+			l.targetHeaders = append(l.targetHeaders, i+1)
+			l.targetKeys = append(l.targetKeys, map[string]int{})
+		}
+	}
+	l.walk(func(line int, header string, target int, text string) bool {
+		if header == "target" && target >= 0 && target < len(l.targetKeys) {
+			if key, _, ok := strings.Cut(strings.TrimSpace(text), "="); ok {
+				key = strings.TrimSpace(key)
+				if _, seen := l.targetKeys[target][key]; !seen {
+					l.targetKeys[target][key] = line
+				}
+			}
+		}
+		return true
+	})
+	return l
 }
 
 var headerRE = regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z0-9_."-]+)\s*\]\]?`)
@@ -58,23 +81,18 @@ func (l *locator) find(match func(header string, target int) bool, key string) i
 }
 
 func (l *locator) lineOfGlobal(key string) int {
-	return l.find(func(header string, _ int) bool { return header == "" || header == "responder" }, key)
+	return l.find(func(header string, _ int) bool { return header == "" || header == "responder" || header == "network" }, key)
 }
 
 func (l *locator) lineInTarget(index int, key string) int {
-	if line := l.find(func(header string, target int) bool { return header == "target" && target == index }, key); line > 0 {
+	if index < 0 || index >= len(l.targetKeys) {
+		return 0
+	}
+	if line, ok := l.targetKeys[index][key]; ok {
 		return line
 	}
 	// A missing key points at its target's header.
-	seen := -1
-	for i, text := range l.lines {
-		if m := headerRE.FindStringSubmatch(text); m != nil && m[1] == "target" {
-			if seen++; seen == index {
-				return i + 1
-			}
-		}
-	}
-	return 0
+	return l.targetHeaders[index]
 }
 
 func (l *locator) lineOfKey(key toml.Key) int {

@@ -5,13 +5,63 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"io"
 	"os"
+	"syscall"
 )
+
+// MaxPEMBytes bounds a certificate or trust bundle file; the whole
+// Mozilla root store is about 250 KB.
+const MaxPEMBytes = 4 << 20
+
+// ReadRegularFile reads at most limit bytes of a regular file. Anything
+// else, such as /dev/zero, a FIFO or a directory, is refused before it is
+// read: a FIFO is opened non-blocking, so a reload can never wedge on a
+// writer that never comes.
+func ReadRegularFile(path string, limit int64) ([]byte, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !info.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: %s, not a regular file", path, fileKind(info.Mode()))
+	}
+	if info.Size() > limit {
+		return nil, fmt.Errorf("%s: %d bytes, more than the %d allowed", path, info.Size(), limit)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if int64(len(data)) > limit {
+		return nil, fmt.Errorf("%s: more than the %d bytes allowed", path, limit)
+	}
+	return data, nil
+}
+
+func fileKind(m os.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&os.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&os.ModeSocket != 0:
+		return "a socket"
+	case m&os.ModeDevice != 0:
+		return "a device"
+	}
+	return "a special file"
+}
 
 // LoadCertificates reads every CERTIFICATE block of a PEM file. Errors
 // name the file.
 func LoadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := os.ReadFile(path)
+	data, err := ReadRegularFile(path, MaxPEMBytes)
 	if err != nil {
 		return nil, err
 	}

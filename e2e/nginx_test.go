@@ -196,7 +196,7 @@ func TestAgainstNginxAndOpenSSL(t *testing.T) {
 	proc.WaitFor(t, 20*time.Second, "nginx to staple for the good certificate", func() bool { return len(staple(servers[0].port)) > 0 })
 
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "region = \"e2e\"\ndefault_schedule = \"@every 2s\"\ndefault_timeout = \"3s\"\n\n[responder]\nmin_interval = \"1s\"\n")
+	fmt.Fprintf(&cfg, "region = \"e2e\"\ndefault_schedule = \"@every 2s\"\ndefault_timeout = \"3s\"\n\n[responder]\nmin_interval = \"1s\"\n\n[network]\nallow = [\"127.0.0.0/8\"]\n")
 	target := func(name, endpoint, extra string) {
 		fmt.Fprintf(&cfg, "\n[[target]]\nname = %q\nendpoint = %q\nserver_name = \"localhost\"\nca_file = %q\n%s", name, endpoint, pki.pem(pki.root), extra)
 	}

@@ -25,6 +25,8 @@ type Options struct {
 	UserAgent  string
 	// Resolver resolves endpoints and responders; nil means the system's.
 	Resolver *net.Resolver
+	// EnableLifecycle serves POST /-/reload; SIGHUP always reloads.
+	EnableLifecycle bool
 }
 
 // Agent is the running ocspwatch daemon: configuration, scheduler,
@@ -44,6 +46,9 @@ type Agent struct {
 	reloadMu sync.Mutex // one reload at a time
 	mu       sync.Mutex
 	health   reloadHealth
+	// probeSlots caps /probe calls in flight; replaced when a reload
+	// changes the cap, while calls in flight free the slot they took.
+	probeSlots chan struct{}
 
 	// pending is the configuration loaded by New and applied by Run.
 	pending *config.Config
@@ -74,9 +79,8 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry()}
-	client := probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: opts.Resolver})
-	a.pool = probe.NewResponderPool(client, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
 	a.root, a.cancel = context.WithCancel(context.Background())
+	a.pool = probe.NewResponderPool(a.root, nil, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
 	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent, opts.Resolver)
 	a.registry.MustRegister(
 		&collector{store: a.store, now: opts.Now, agent: a, logger: a.logger},
@@ -92,7 +96,7 @@ func New(opts Options) (*Agent, error) {
 func (a *Agent) Run(ctx context.Context) error {
 	cfg := a.pending
 	a.pending = nil
-	a.sched.apply(cfg)
+	a.applyConfig(cfg)
 	a.recordReload(true)
 	a.sched.start()
 	a.ready.Store(true)
@@ -116,10 +120,39 @@ func (a *Agent) Reload() error {
 		a.logger.Error("config reload failed; keeping the running configuration", "file", a.opts.ConfigFile, "err", err)
 		return err
 	}
-	a.sched.apply(cfg)
+	a.applyConfig(cfg)
 	a.recordReload(true)
 	a.logger.Info("config reloaded", "file", a.opts.ConfigFile, "targets", len(cfg.Targets))
 	return nil
+}
+
+// applyConfig installs a validated configuration: the settings the agent
+// itself owns, then the targets.
+func (a *Agent) applyConfig(cfg *config.Config) {
+	a.mu.Lock()
+	if cap(a.probeSlots) != cfg.MaxConcurrentProbeRequests {
+		a.probeSlots = make(chan struct{}, cfg.MaxConcurrentProbeRequests)
+	}
+	a.mu.Unlock()
+	a.pool.SetClient(probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: a.opts.Resolver}))
+	a.sched.apply(cfg)
+}
+
+// acquireProbeSlot takes a /probe slot without waiting, and returns the
+// function that gives it back, or false when every slot is taken.
+func (a *Agent) acquireProbeSlot() (func(), bool) {
+	a.mu.Lock()
+	slots := a.probeSlots
+	a.mu.Unlock()
+	if slots == nil {
+		return nil, false
+	}
+	select {
+	case slots <- struct{}{}:
+		return func() { <-slots }, true
+	default:
+		return nil, false
+	}
 }
 
 func (a *Agent) recordReload(ok bool) {
@@ -161,7 +194,7 @@ func (a *Agent) ProbeNow(ctx context.Context, name string) (*probe.Report, *conf
 
 // ProbeAdhoc probes an endpoint that is not configured, when the
 // configuration allows it.
-func (a *Agent) ProbeAdhoc(ctx context.Context, endpoint string) (*probe.Report, *config.Target, error) {
+func (a *Agent) ProbeAdhoc(ctx context.Context, endpoint, serverName string) (*probe.Report, *config.Target, error) {
 	cfg := a.sched.config()
 	if cfg == nil {
 		return nil, nil, fmt.Errorf("the agent is not running yet")
@@ -169,7 +202,7 @@ func (a *Agent) ProbeAdhoc(ctx context.Context, endpoint string) (*probe.Report,
 	if !cfg.AllowAdhoc {
 		return nil, nil, errAdhocDisabled
 	}
-	t, err := cfg.AdhocTarget(endpoint)
+	t, err := cfg.AdhocTarget(endpoint, serverName)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -24,8 +24,15 @@ type runningAgent struct {
 	path   string
 }
 
+// labNetwork lets the agent reach the lab's responders, which live on
+// loopback: certificates may name loopback only when the policy allows it.
+const labNetwork = "\n[network]\nallow = [\"127.0.0.0/8\"]\n"
+
 func writeConfig(t *testing.T, path, text string) {
 	t.Helper()
+	if !strings.Contains(text, "[network]") && strings.Contains(text, "[[target]]") {
+		text += labNetwork
+	}
 	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +47,7 @@ func startAgent(t *testing.T, configText string, now func() time.Time) *runningA
 
 func startAgentFile(t *testing.T, path string, now func() time.Time) *runningAgent {
 	t.Helper()
-	return startAgentOptions(t, Options{ConfigFile: path, Now: now, UserAgent: "ocspwatch/test"})
+	return startAgentOptions(t, Options{ConfigFile: path, Now: now, UserAgent: "ocspwatch/test", EnableLifecycle: true})
 }
 
 func startAgentOptions(t *testing.T, opts Options) *runningAgent {

@@ -150,11 +150,27 @@ func TestAdhocProbe(t *testing.T) {
 	code, body := ra.get(t, "/probe?endpoint="+srv.Addr)
 	// Ad-hoc probes use the system roots, so the chain is untrusted, but
 	// the staple is still checked against the served issuer.
-	if code != 200 || !strings.Contains(body, `ocsp_staple_valid{address="`+srv.Addr+`",target="adhoc"} 1`) || !strings.Contains(body, `ocsp_chain_verified{address="`+srv.Addr+`",target="adhoc"} 0`) {
+	if code != 200 || !strings.Contains(body, `ocsp_staple_valid{address="`+srv.Addr+`",target="`+srv.Addr+`"} 1`) || !strings.Contains(body, `ocsp_chain_verified{address="`+srv.Addr+`",target="`+srv.Addr+`"} 0`) {
 		t.Errorf("ad-hoc probe: HTTP %d\n%s", code, body)
 	}
-	if code, body := ra.get(t, "/probe?endpoint=no-port"); code != 400 || !strings.Contains(body, "host:port") {
+	if code, body := ra.get(t, "/probe?endpoint=www.example.com:https"); code != 400 || !strings.Contains(body, "is not a number") {
 		t.Errorf("bad ad-hoc endpoint: HTTP %d %q", code, body)
+	}
+}
+
+// TestAdhocProbeCannotReachInside: without an allow list, an ad-hoc caller
+// cannot aim the agent at loopback, and the address is never dialled.
+func TestAdhocProbeCannotReachInside(t *testing.T) {
+	l := newLab(t)
+	srv := l.server(t, time.Hour)
+	inside := loopback.Count(t, "127.0.0.2")
+	ra := startAgent(t, "allow_adhoc = true\n"+l.target("www", srv.Addr, "")+"\n[network]\nallow = []\n", func() time.Time { return l.now })
+	code, body := ra.get(t, "/probe?endpoint="+inside.Addr)
+	if code != 200 || !strings.Contains(body, `ocsp_probe_failures_total{reason="address_denied",target="`+inside.Addr+`"} 1`) {
+		t.Errorf("ad-hoc probe of loopback: HTTP %d\n%s", code, grep(body, "failures_total"))
+	}
+	if n := inside.Connections(); n != 0 {
+		t.Errorf("the denied address saw %d connections", n)
 	}
 }
 

@@ -55,32 +55,16 @@ func (s *scheduler) apply(cfg *config.Config) {
 	s.cfg = cfg
 	s.pool.SetLimits(cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration)
 
-	wanted := map[string]*config.Target{}
-	for _, t := range cfg.Targets {
-		wanted[t.Name] = t
+	removed, added := s.store.sync(s.root, cfg.Targets)
+	for _, st := range removed {
+		s.cron.Remove(s.entries[st.name])
+		delete(s.entries, st.name)
+		st.cancel()
 	}
-	var fresh []*targetState
-	s.store.mu.Lock()
-	for name, st := range s.store.states {
-		if t, ok := wanted[name]; ok && t.Fingerprint() == st.target.Fingerprint() {
-			st.target = t
-			continue
-		}
-		s.cron.Remove(s.entries[name])
-		delete(s.entries, name)
-		delete(s.store.states, name)
+	for _, st := range added {
+		s.entries[st.name] = s.cron.Schedule(st.target.ParsedSchedule(), cron.FuncJob(func() { s.run(st) }))
 	}
-	for _, t := range cfg.Targets {
-		if _, ok := s.store.states[t.Name]; ok {
-			continue
-		}
-		st := &targetState{results: results{target: t}}
-		s.store.states[t.Name] = st
-		s.entries[t.Name] = s.cron.Schedule(t.ParsedSchedule(), cron.FuncJob(func() { s.run(st) }))
-		fresh = append(fresh, st)
-	}
-	s.store.mu.Unlock()
-	for _, st := range fresh {
+	for _, st := range added {
 		s.running.Add(1)
 		go func() {
 			defer s.running.Done()
@@ -107,9 +91,12 @@ func (s *scheduler) config() *config.Config {
 
 // run is one scheduled run of one target.
 func (s *scheduler) run(st *targetState) {
+	if st.ctx.Err() != nil {
+		return // removed or changed by a reload
+	}
 	if !st.running.CompareAndSwap(false, true) {
 		s.store.skip(st)
-		s.logger.Warn("run skipped: the previous run is still going", "target", st.target.Name)
+		s.logger.Warn("run skipped: the previous run is still going", "target", st.name)
 		return
 	}
 	defer st.running.Store(false)
@@ -118,20 +105,20 @@ func (s *scheduler) run(st *targetState) {
 	s.mu.Unlock()
 	select {
 	case slots <- struct{}{}:
-	case <-s.root.Done():
+	case <-st.ctx.Done():
 		return
 	}
 	defer func() { <-slots }()
-	rep := s.probe(s.root, st.target, cfg)
-	if s.root.Err() != nil {
-		// A run cut short by shutdown says nothing about the target.
+	rep := s.probe(st.ctx, st.target, cfg)
+	if st.ctx.Err() != nil {
+		// A run cut short by shutdown or a reload says nothing about the target.
 		return
 	}
 	s.store.record(st, rep, s.now())
 	if !rep.Success {
-		s.logger.Warn("probe failed", "target", st.target.Name, "reasons", reasonList(rep.Failures), "detail", rep.Failures[0].String())
+		s.logger.Warn("probe failed", "target", st.name, "reasons", reasonList(rep.Failures), "detail", rep.Failures[0].String())
 	} else {
-		s.logger.Debug("probe succeeded", "target", st.target.Name, "duration", rep.Duration)
+		s.logger.Debug("probe succeeded", "target", st.name, "duration", rep.Duration)
 	}
 }
 

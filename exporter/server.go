@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -39,7 +40,13 @@ func (a *Agent) Handler() http.Handler {
 		}
 		fmt.Fprintln(w, "Ready")
 	})
+	// Like Prometheus, lifecycle endpoints are off unless asked for: a
+	// POST needs no credentials a browser would not send cross-site.
 	mux.HandleFunc("POST /-/reload", func(w http.ResponseWriter, _ *http.Request) {
+		if !a.opts.EnableLifecycle {
+			http.Error(w, "Lifecycle API is not enabled; start with --web.enable-lifecycle, or send SIGHUP", http.StatusForbidden)
+			return
+		}
 		if err := a.Reload(); err != nil {
 			http.Error(w, "reload failed, the running configuration stays: "+err.Error(), http.StatusInternalServerError)
 			return
@@ -54,11 +61,18 @@ func (a *Agent) Handler() http.Handler {
 // debug=true its log lines, metrics and resolved configuration.
 func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	release, ok := a.acquireProbeSlot()
+	if !ok {
+		w.Header().Set("Retry-After", "1")
+		http.Error(w, "too many /probe requests in flight (max_concurrent_probe_requests); try again", http.StatusServiceUnavailable)
+		return
+	}
+	defer release()
 	ctx := r.Context()
 	// Finish before Prometheus gives up on the scrape.
-	if s, err := strconv.ParseFloat(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds"), 64); err == nil && s > 1 {
+	if budget, ok := scrapeBudget(r.Header.Get("X-Prometheus-Scrape-Timeout-Seconds")); ok {
 		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration((s-0.5)*float64(time.Second)))
+		ctx, cancel = context.WithTimeout(ctx, budget)
 		defer cancel()
 	}
 	var (
@@ -77,7 +91,7 @@ func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	case endpoint != "":
-		rep, target, err = a.ProbeAdhoc(ctx, endpoint)
+		rep, target, err = a.ProbeAdhoc(ctx, endpoint, q.Get("server_name"))
 		if errors.Is(err, errAdhocDisabled) {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
@@ -105,6 +119,23 @@ func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 	fmt.Fprintf(w, "Logs for the probe:\n%s\n", probeLog(rep, a.opts.Now()))
 	fmt.Fprintf(w, "Metrics that would have been returned:\n%s\n", exposition(reg))
 	fmt.Fprintf(w, "Target configuration (with defaults filled in):\n%s", resolvedTOML(target))
+}
+
+// maxScrapeTimeout bounds what the scrape-timeout header can ask for;
+// past it the target's own timeout is in charge anyway.
+const maxScrapeTimeout = time.Hour
+
+// scrapeBudget turns Prometheus's scrape-timeout header into how long a
+// /probe call may take: a little under the timeout, so the answer arrives
+// before Prometheus gives up. A missing, unparsable, non-finite or
+// out-of-range value leaves the target's timeout in charge.
+func scrapeBudget(header string) (time.Duration, bool) {
+	s, err := strconv.ParseFloat(header, 64)
+	if err != nil || math.IsNaN(s) || s <= 0 || s > maxScrapeTimeout.Seconds() {
+		return 0, false
+	}
+	d := time.Duration(s * float64(time.Second))
+	return d - min(500*time.Millisecond, d/10), true
 }
 
 func exposition(g prometheus.Gatherer) string {

@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"context"
 	"maps"
 	"slices"
 	"strings"
@@ -26,9 +27,14 @@ type results struct {
 
 // targetState belongs to one configuration of a target; a reload that
 // changes the target replaces it, so no series from the old settings
-// lingers. Its results are guarded by store.mu.
+// lingers. Its results are guarded by store.mu; name, ctx and cancel
+// never change. A reload that removes or changes the target cancels ctx,
+// which ends its runs in flight and those waiting for a slot.
 type targetState struct {
 	results
+	name    string
+	ctx     context.Context
+	cancel  context.CancelFunc
 	running atomic.Bool
 }
 
@@ -39,6 +45,40 @@ type store struct {
 }
 
 func newStore() *store { return &store{states: map[string]*targetState{}} }
+
+// sync makes the stored states match targets: an unchanged target keeps
+// its state, counters and results; a changed or removed one loses its
+// state, which is returned for the scheduler to unschedule and cancel;
+// new and changed targets get a fresh state derived from parent.
+func (s *store) sync(parent context.Context, targets []*config.Target) (removed, added []*targetState) {
+	wanted := make(map[string]*config.Target, len(targets))
+	for _, t := range targets {
+		wanted[t.Name] = t
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, st := range s.states {
+		if t, ok := wanted[name]; ok && t.Fingerprint() == st.target.Fingerprint() {
+			continue
+		}
+		delete(s.states, name)
+		removed = append(removed, st)
+	}
+	for _, t := range targets {
+		if _, ok := s.states[t.Name]; ok {
+			continue
+		}
+		st := newTargetState(parent, t)
+		s.states[t.Name] = st
+		added = append(added, st)
+	}
+	return removed, added
+}
+
+func newTargetState(parent context.Context, t *config.Target) *targetState {
+	ctx, cancel := context.WithCancel(parent)
+	return &targetState{results: results{target: t}, name: t.Name, ctx: ctx, cancel: cancel}
+}
 
 // record keeps a finished run. Reasons are counted once per run, however
 // many addresses or URLs showed them.

@@ -25,7 +25,7 @@ func BenchmarkVerifyResponse(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if v := verifyResponse(tc.der, tc.leaf.Cert, tc.leaf.Parent.Cert, now, DefaultSkew); !v.Valid {
+				if v := verifyResponse(tc.der, tc.leaf.Cert, tc.leaf.Parent.Cert, now, VerifyPolicy{Skew: DefaultSkew}); !v.Valid {
 					b.Fatal(v.Detail())
 				}
 			}
@@ -52,7 +52,7 @@ func BenchmarkStapleProbeLoopback(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Close()
-	req := StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: p.root.Pool(), Now: frozen, Skew: DefaultSkew}
+	req := StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: p.root.Pool(), Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if r := Staple(context.Background(), req)[0]; len(r.Problems) != 0 {
@@ -68,7 +68,7 @@ func BenchmarkResponderQueryLoopback(b *testing.B) {
 	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
 	defer resp.Close()
 	client := testClient()
-	req := ResponderRequest{URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Now: frozen, Skew: DefaultSkew}
+	req := ResponderRequest{URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if r := Responder(context.Background(), client, req); !r.Up {

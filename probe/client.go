@@ -8,17 +8,21 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
+	"net/url"
 )
 
 // DefaultMaxRedirects caps redirects a responder may send us through.
 const DefaultMaxRedirects = 3
 
-// ClientOptions shape the shared responder client. Zero values mean the
-// defaults: DefaultMaxRedirects, the system resolver and the system roots.
+// ClientOptions shape the shared responder client. MaxRedirects is taken
+// as it is: zero means no redirect is followed.
 type ClientOptions struct {
 	MaxRedirects int
-	Resolver     *net.Resolver
-	RootCAs      *x509.CertPool
+	// Resolver is nil for the system resolver; RootCAs nil for the
+	// system roots.
+	Resolver *net.Resolver
+	RootCAs  *x509.CertPool
 }
 
 var errTooManyRedirects = errors.New("too many redirects")
@@ -28,16 +32,14 @@ var errTooManyRedirects = errors.New("too many redirects")
 // off so every query measures a fresh connection, as a first-time client
 // would see it. It dials only the first address a name resolves to, with
 // no fallback to the next one, so a broken address or address family is
-// reported rather than hidden by a silent retry.
+// reported rather than hidden by a silent retry. Every dial goes through
+// the dial policy carried by the query's context.
 func NewHTTPClient(opts ClientOptions) *http.Client {
-	if opts.MaxRedirects <= 0 {
-		opts.MaxRedirects = DefaultMaxRedirects
-	}
 	resolver := opts.Resolver
 	if resolver == nil {
 		resolver = net.DefaultResolver
 	}
-	dialer := &net.Dialer{}
+	dialer := newDialer()
 	dialFirst := func(ctx context.Context, network, address string) (net.Conn, error) {
 		host, port, err := net.SplitHostPort(address)
 		if err != nil {
@@ -56,17 +58,47 @@ func NewHTTPClient(opts ClientOptions) *http.Client {
 	}
 	return &http.Client{
 		Transport: &http.Transport{
-			Proxy:             http.ProxyFromEnvironment,
+			Proxy:             proxyUnderPolicy,
 			DialContext:       dialFirst,
 			DisableKeepAlives: true,
 			ForceAttemptHTTP2: false,
 			TLSClientConfig:   &tls.Config{RootCAs: opts.RootCAs, MinVersion: tls.VersionTLS12},
 		},
-		CheckRedirect: func(_ *http.Request, via []*http.Request) error {
+		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if len(via) > opts.MaxRedirects {
-				return fmt.Errorf("%w (%d)", errTooManyRedirects, opts.MaxRedirects)
+				return fmt.Errorf("%w (%d allowed)", errTooManyRedirects, opts.MaxRedirects)
+			}
+			// A redirect's target is remote input, whoever named the first URL.
+			if s := scopeOf(req.Context()); s != nil {
+				s.redirected.Store(true)
 			}
 			return nil
 		},
 	}
+}
+
+// newDialer is the one dialer for endpoints and responders: its Control
+// hook applies the dial policy to the address actually dialled.
+func newDialer() *net.Dialer {
+	return &net.Dialer{ControlContext: controlDial}
+}
+
+// proxyUnderPolicy honours HTTP(S)_PROXY and NO_PROXY. Through a proxy the
+// agent dials only the proxy, which the operator configured; a URL's host
+// given as a literal address is still checked against the policy, since
+// the proxy would connect to it on the agent's behalf.
+func proxyUnderPolicy(req *http.Request) (*url.URL, error) {
+	proxy, err := http.ProxyFromEnvironment(req)
+	if err != nil || proxy == nil {
+		return proxy, err
+	}
+	if s := scopeOf(req.Context()); s != nil {
+		if addr, perr := netip.ParseAddr(req.URL.Hostname()); perr == nil {
+			if err := s.policy.Check(addr, s.currentOrigin()); err != nil {
+				return nil, err
+			}
+		}
+		s.proxied.Store(true)
+	}
+	return proxy, nil
 }

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
@@ -18,9 +20,20 @@ func FuzzVerifyResponse(f *testing.F) {
 	f.Add([]byte{0x30, 0x03, 0x0a, 0x01, 0x00})
 	f.Add([]byte{})
 	f.Fuzz(func(t *testing.T, der []byte) {
-		v := verifyResponse(der, p.leaf.Cert, p.inter.Cert, now, DefaultSkew)
+		v := verifyResponse(der, p.leaf.Cert, p.inter.Cert, now, VerifyPolicy{Skew: DefaultSkew})
 		if v.Valid && (v.Signer == nil || v.CertStatus == "") {
 			t.Fatalf("a response without a trusted signer or status was called valid: %+v", v)
+		}
+		// Differential check against x/crypto/ocsp: whatever this verifier
+		// trusts, the reference parser must read the same way.
+		if v.Valid {
+			ref, err := ocsp.ParseResponseForCert(der, p.leaf.Cert, p.inter.Cert)
+			if err != nil {
+				t.Fatalf("trusted a response x/crypto/ocsp rejects: %v", err)
+			}
+			if !ref.ThisUpdate.Equal(v.ThisUpdate) || (ref.Status == ocsp.Good) != (v.CertStatus == CertGood) {
+				t.Fatalf("reads differently from x/crypto/ocsp: %+v vs %+v", ref, v)
+			}
 		}
 		_ = v.problems(stapleReasons, ReasonStapleRevoked, ReasonStapleUnknown)
 		_ = checkNonce([]byte("nonce"), v.nonce)

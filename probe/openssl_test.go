@@ -69,7 +69,7 @@ func TestResponderAgainstOpenSSL(t *testing.T) {
 		t.Run(fmt.Sprintf("%s/%s/nonce=%v", tc.status, tc.method, tc.nonce), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			res := Responder(ctx, client, ResponderRequest{URL: resp.URL, Leaf: tc.leaf.Cert, Issuer: p.inter.Cert, Method: tc.method, Nonce: tc.nonce, RequireNonce: tc.nonce, Skew: DefaultSkew})
+			res := Responder(ctx, client, ResponderRequest{URL: resp.URL, Leaf: tc.leaf.Cert, Issuer: p.inter.Cert, Method: tc.method, Nonce: tc.nonce, RequireNonce: tc.nonce, Policy: VerifyPolicy{Skew: DefaultSkew}})
 			if !res.Up || res.HTTPStatus != 200 || !res.ContentTypeOK || res.Method != strings.ToUpper(string(tc.method)) {
 				t.Fatalf("up %v HTTP %d content type %q method %s problems %v", res.Up, res.HTTPStatus, res.ContentType, res.Method, res.Problems)
 			}

@@ -2,8 +2,12 @@ package probe
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -25,7 +29,13 @@ const (
 // in flight, caps concurrent queries per responder host, and serves a
 // recent answer again instead of re-asking within the minimum interval.
 // It is safe for concurrent use.
+//
+// A query shared between callers runs under the pool's own context and
+// the request's Timeout, never under the first caller's: one caller that
+// hangs up must not turn everyone's answer, and the cached one, into a
+// timeout.
 type ResponderPool struct {
+	root        context.Context
 	client      *http.Client
 	perHost     int
 	minInterval time.Duration
@@ -34,21 +44,41 @@ type ResponderPool struct {
 	flights singleflight.Group
 	mu      sync.Mutex
 	hosts   map[string]chan struct{}
-	recent  map[string]*ResponderResult
-	pruned  time.Time
+	// recent holds answers as fetched; each use judges them as of its
+	// own time, so a stored result is never changed.
+	recent map[string]*ResponderResult
+	pruned time.Time
 }
 
-// NewResponderPool returns a pool around client. perHost <= 0 means
-// DefaultPerHostConcurrency; minInterval 0 turns the re-query cache off.
-func NewResponderPool(client *http.Client, perHost int, minInterval time.Duration, now func() time.Time) *ResponderPool {
+// NewResponderPool returns a pool around client (nil for a default one)
+// whose shared queries end when root does. perHost <= 0 means DefaultPerHostConcurrency;
+// minInterval 0 turns the re-query cache off.
+func NewResponderPool(root context.Context, client *http.Client, perHost int, minInterval time.Duration, now func() time.Time) *ResponderPool {
 	if perHost <= 0 {
 		perHost = DefaultPerHostConcurrency
 	}
 	if now == nil {
 		now = time.Now
 	}
-	return &ResponderPool{client: client, perHost: perHost, minInterval: minInterval, now: now,
+	return &ResponderPool{root: root, client: client, perHost: perHost, minInterval: minInterval, now: now,
 		hosts: map[string]chan struct{}{}, recent: map[string]*ResponderResult{}}
+}
+
+// SetClient replaces the HTTP client, for a config reload; queries in
+// flight finish with the client they started with.
+func (p *ResponderPool) SetClient(c *http.Client) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.client = c
+}
+
+func (p *ResponderPool) httpClient() *http.Client {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.client == nil {
+		return NewHTTPClient(ClientOptions{MaxRedirects: DefaultMaxRedirects})
+	}
+	return p.client
 }
 
 // SetLimits changes the politeness settings, for a config reload.
@@ -65,34 +95,64 @@ func (p *ResponderPool) SetLimits(perHost int, minInterval time.Duration) {
 	p.perHost, p.minInterval = perHost, minInterval
 }
 
-// Query answers req, from the recent-answer cache when allowed.
+// Query answers req, from the recent-answer cache or a query in flight
+// when allowed. A query with a nonce is always the caller's own: its echo
+// verdict belongs to its own nonce.
 func (p *ResponderPool) Query(ctx context.Context, req ResponderRequest) *ResponderResult {
 	req = req.withDefaults()
 	req.Now = p.now
 	key, ok := queryKey(req)
-	if !ok {
-		return Responder(ctx, p.client, req)
+	if !ok || req.Nonce {
+		return p.queryAlone(ctx, req)
 	}
-	if cached := p.cached(key, req); cached != nil {
-		return cached
+	if cached := p.cached(key); cached != nil {
+		res := cached.At(p.now())
+		res.Cached = true
+		return res
 	}
-	v, _, shared := p.flights.Do(key, func() (any, error) {
+	led := false
+	flight := p.flights.DoChan(key, func() (any, error) {
+		led = true
+		ctx, cancel := context.WithTimeout(p.root, req.Timeout)
+		defer cancel()
 		sem, err := p.acquire(ctx, req.URL)
 		if err != nil {
-			res := &ResponderResult{URL: req.URL, Nonce: NonceNotSent}
-			res.addTransport(ReasonResponderTimeout, "waiting for a free slot for this responder host: "+err.Error())
-			res.finish(p.now(), req.Skew)
-			return res, nil
+			return slotTimeout(req.URL, err), nil
 		}
 		defer func() { <-sem }()
-		res := Responder(ctx, p.client, req)
-		p.store(key, res)
+		res := query(ctx, p.httpClient(), req)
+		if p.root.Err() == nil {
+			p.store(key, res)
+		}
 		return res, nil
 	})
-	res := v.(*ResponderResult)
-	if shared {
-		return copyResult(res, p.now(), req.Skew, true)
+	select {
+	case done := <-flight:
+		res := done.Val.(*ResponderResult).At(p.now())
+		// led is written by the flight before it answers on the channel.
+		res.Cached = !led
+		return res
+	case <-ctx.Done():
+		// Only this caller gave up: the shared query goes on, and what it
+		// finds is cached on its own merits.
+		res := &ResponderResult{URL: req.URL, Nonce: NonceNotSent}
+		res.addTransport(ReasonResponderTimeout, "gave up waiting for the responder: "+ctx.Err().Error())
+		return res.At(p.now())
 	}
+}
+
+func (p *ResponderPool) queryAlone(ctx context.Context, req ResponderRequest) *ResponderResult {
+	sem, err := p.acquire(ctx, req.URL)
+	if err != nil {
+		return slotTimeout(req.URL, err).At(p.now())
+	}
+	defer func() { <-sem }()
+	return Responder(ctx, p.httpClient(), req)
+}
+
+func slotTimeout(url string, err error) *ResponderResult {
+	res := &ResponderResult{URL: url, Nonce: NonceNotSent}
+	res.addTransport(ReasonResponderTimeout, "waiting for a free slot for this responder host: "+err.Error())
 	return res
 }
 
@@ -104,14 +164,23 @@ func queryKey(req ResponderRequest) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	nonce := "no-nonce"
-	if req.Nonce {
-		nonce = "nonce"
-	}
-	return req.URL + "|" + string(req.Method) + "|" + nonce + "|" + id.key(), true
+	return fmt.Sprintf("%s|%s|%d|%s|%s", req.URL, req.Method, req.Origin, id.key(), policyKey(req.Policy)), true
 }
 
-func (p *ResponderPool) cached(key string, req ResponderRequest) *ResponderResult {
+// policyKey keeps answers judged under different trust settings apart:
+// a response accepted through one target's pinned signer must not be
+// served to a target that does not pin it.
+func policyKey(p VerifyPolicy) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%d/%d", p.Skew, p.MaxResponseAge)
+	for _, c := range p.Pinned {
+		sum := sha256.Sum256(c.Raw)
+		b.WriteString("/" + hex.EncodeToString(sum[:8]))
+	}
+	return b.String()
+}
+
+func (p *ResponderPool) cached(key string) *ResponderResult {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	now := p.now()
@@ -127,7 +196,7 @@ func (p *ResponderPool) cached(key string, req ResponderRequest) *ResponderResul
 	if !ok || now.Sub(r.FetchedAt) >= p.minInterval {
 		return nil
 	}
-	return copyResult(r, now, req.Skew, true)
+	return r
 }
 
 func (p *ResponderPool) store(key string, res *ResponderResult) {
@@ -135,31 +204,17 @@ func (p *ResponderPool) store(key string, res *ResponderResult) {
 	defer p.mu.Unlock()
 	// SetLimits may change the interval during a reload, so it is read
 	// under the lock like everywhere else.
-	if p.minInterval <= 0 {
+	if p.minInterval <= 0 || res.FetchedAt.IsZero() {
 		return
 	}
-	p.recent[key] = copyResult(res, p.now(), 0, false)
+	p.recent[key] = res
 }
 
-// copyResult gives each caller its own result, with the time window judged
-// as of now rather than as of the original fetch.
-func copyResult(r *ResponderResult, now time.Time, skew time.Duration, cached bool) *ResponderResult {
-	c := *r
-	c.Cached = cached
-	c.transport = append([]Problem(nil), r.transport...)
-	if r.Response != nil {
-		v := *r.Response
-		c.Response = &v
-	}
-	if cached {
-		c.finish(now, skew)
-	}
-	return &c
-}
-
+// hostOf keys the per-host cap by host name alone: a thousand ports on
+// one host are still one host to be polite to.
 func hostOf(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil {
-		return u.Host
+	if u, err := url.Parse(rawURL); err == nil && u.Hostname() != "" {
+		return strings.ToLower(u.Hostname())
 	}
 	return rawURL
 }

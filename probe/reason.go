@@ -14,6 +14,9 @@ const (
 	ReasonConnect      Reason = "connect"
 	ReasonTimeout      Reason = "timeout"
 	ReasonTLSHandshake Reason = "tls_handshake"
+	// ReasonAddressDenied means the network policy refused an address
+	// before any connection was made, for an endpoint or a responder.
+	ReasonAddressDenied Reason = "address_denied"
 	// ReasonIssuerMissing means the staple could not be verified because
 	// the issuer was neither served, in the trust roots, nor configured.
 	ReasonIssuerMissing            Reason = "issuer_missing"
@@ -26,11 +29,15 @@ const (
 	ReasonStapleNotYetValid        Reason = "staple_not_yet_valid"
 	ReasonStapleRevoked            Reason = "staple_revoked"
 	ReasonStapleUnknown            Reason = "staple_unknown"
+	ReasonStapleCriticalExtension  Reason = "staple_critical_extension"
+	ReasonStapleNoNextUpdate       Reason = "staple_no_next_update"
+	ReasonStapleTooLongLived       Reason = "staple_too_long_lived"
 	ReasonMustStapleViolated       Reason = "must_staple_violated"
 )
 
 // Reasons found while querying an OCSP responder directly.
 const (
+	ReasonResponderURLInvalid        Reason = "responder_url_invalid"
 	ReasonResponderDNS               Reason = "responder_dns"
 	ReasonResponderConnect           Reason = "responder_connect"
 	ReasonResponderTimeout           Reason = "responder_timeout"
@@ -48,6 +55,9 @@ const (
 	ReasonResponseNotYetValid        Reason = "response_not_yet_valid"
 	ReasonResponseRevoked            Reason = "response_revoked"
 	ReasonResponseUnknown            Reason = "response_unknown"
+	ReasonResponseCriticalExtension  Reason = "response_critical_extension"
+	ReasonResponseNoNextUpdate       Reason = "response_no_next_update"
+	ReasonResponseTooLongLived       Reason = "response_too_long_lived"
 	ReasonNonceMissing               Reason = "nonce_missing"
 	ReasonNonceMismatch              Reason = "nonce_mismatch"
 	ReasonStapleResponderDisagree    Reason = "staple_responder_disagree"
@@ -61,6 +71,7 @@ var reasonDescriptions = map[Reason]string{
 	ReasonConnect:                    "the TCP connection to the endpoint failed",
 	ReasonTimeout:                    "the endpoint did not finish the handshake before the timeout",
 	ReasonTLSHandshake:               "the TLS handshake failed",
+	ReasonAddressDenied:              "the network policy denies the address; no connection was made",
 	ReasonIssuerMissing:              "the issuer certificate was not served, not in the trust roots and not configured, so the staple cannot be verified",
 	ReasonStapleMissing:              "the server sent no OCSP staple",
 	ReasonStapleMalformed:            "the staple is not a parseable, successful OCSP response",
@@ -72,6 +83,10 @@ var reasonDescriptions = map[Reason]string{
 	ReasonStapleRevoked:              "the staple says the certificate is revoked",
 	ReasonStapleUnknown:              "the staple says the certificate is unknown to the responder",
 	ReasonMustStapleViolated:         "the certificate is must-staple but the server sent no staple",
+	ReasonStapleCriticalExtension:    "the staple carries a critical extension the verifier does not understand",
+	ReasonStapleNoNextUpdate:         "the staple has no NextUpdate, which RFC 5019 clients must reject",
+	ReasonStapleTooLongLived:         "the staple's NextUpdate lies further after its ThisUpdate than max_response_age allows",
+	ReasonResponderURLInvalid:        "the responder URL is not a usable http:// or https:// URL",
 	ReasonResponderDNS:               "the responder's name did not resolve",
 	ReasonResponderConnect:           "the connection to the responder failed",
 	ReasonResponderTimeout:           "the responder did not answer before the timeout",
@@ -89,6 +104,9 @@ var reasonDescriptions = map[Reason]string{
 	ReasonResponseNotYetValid:        "the response's ThisUpdate is in the future",
 	ReasonResponseRevoked:            "the responder says the certificate is revoked",
 	ReasonResponseUnknown:            "the responder says the certificate is unknown",
+	ReasonResponseCriticalExtension:  "the response carries a critical extension the verifier does not understand",
+	ReasonResponseNoNextUpdate:       "the response has no NextUpdate, which RFC 5019 clients must reject",
+	ReasonResponseTooLongLived:       "the response's NextUpdate lies further after its ThisUpdate than max_response_age allows",
 	ReasonNonceMissing:               "a nonce was sent and required but the response did not echo it",
 	ReasonNonceMismatch:              "the response echoed a different nonce",
 	ReasonStapleResponderDisagree:    "the staple and the responder give different certificate statuses",
@@ -98,15 +116,17 @@ var reasonDescriptions = map[Reason]string{
 // for pre-creating counter series.
 func AllReasons() []Reason {
 	return []Reason{
-		ReasonDNS, ReasonConnect, ReasonTimeout, ReasonTLSHandshake, ReasonIssuerMissing,
+		ReasonDNS, ReasonConnect, ReasonTimeout, ReasonTLSHandshake, ReasonAddressDenied, ReasonIssuerMissing,
 		ReasonStapleMissing, ReasonStapleMalformed, ReasonStapleWrongCert, ReasonStapleBadSignature,
 		ReasonStapleUnauthorizedSigner, ReasonStapleExpired, ReasonStapleNotYetValid,
 		ReasonStapleRevoked, ReasonStapleUnknown, ReasonMustStapleViolated,
-		ReasonResponderDNS, ReasonResponderConnect, ReasonResponderTimeout, ReasonResponderTLS,
+		ReasonStapleCriticalExtension, ReasonStapleNoNextUpdate, ReasonStapleTooLongLived,
+		ReasonResponderURLInvalid, ReasonResponderDNS, ReasonResponderConnect, ReasonResponderTimeout, ReasonResponderTLS,
 		ReasonResponderRedirects, ReasonResponderHTTPStatus, ReasonResponderContentType,
 		ReasonResponderBodyTooLarge, ReasonResponseMalformed, ReasonResponseStatus,
 		ReasonResponseWrongCert, ReasonResponseBadSignature, ReasonResponseUnauthorizedSigner,
 		ReasonResponseExpired, ReasonResponseNotYetValid, ReasonResponseRevoked, ReasonResponseUnknown,
+		ReasonResponseCriticalExtension, ReasonResponseNoNextUpdate, ReasonResponseTooLongLived,
 		ReasonNonceMissing, ReasonNonceMismatch, ReasonStapleResponderDisagree,
 	}
 }

@@ -53,9 +53,19 @@ type ResponderRequest struct {
 	MaxBodyBytes int64
 	UserAgent    string
 	Now          func() time.Time
-	// Skew is the clock-skew tolerance; zero means DefaultSkew.
-	Skew time.Duration
+	Policy       VerifyPolicy
+	// Dial is the network policy; Origin says who named URL.
+	Dial   *DialPolicy
+	Origin Origin
+	// Timeout bounds a query the pool shares between callers, which runs
+	// under the pool's context rather than any one caller's; zero means
+	// DefaultQueryTimeout.
+	Timeout time.Duration
 }
+
+// DefaultQueryTimeout bounds a shared responder query when the request
+// names no timeout.
+const DefaultQueryTimeout = 10 * time.Second
 
 func (r ResponderRequest) withDefaults() ResponderRequest {
 	if r.Method == "" {
@@ -70,8 +80,8 @@ func (r ResponderRequest) withDefaults() ResponderRequest {
 	if r.UserAgent == "" {
 		r.UserAgent = "ocspwatch"
 	}
-	if r.Skew == 0 {
-		r.Skew = DefaultSkew
+	if r.Timeout <= 0 {
+		r.Timeout = DefaultQueryTimeout
 	}
 	return r
 }
@@ -109,7 +119,9 @@ const (
 	NonceMismatch NonceState = "mismatch"
 )
 
-// ResponderResult is the outcome of one query to one responder URL.
+// ResponderResult is the outcome of one query to one responder URL. It
+// is never changed once returned: a cached answer judged at a later time
+// is a new value.
 type ResponderResult struct {
 	URL       string
 	Method    string
@@ -130,18 +142,24 @@ type ResponderResult struct {
 	Up       bool
 	Problems []Problem
 
-	// transport holds the problems a cached copy keeps as they were; the
-	// verification's are recomputed as time moves on.
-	transport    []Problem
-	requireNonce bool
+	// transport holds the problems that do not change with time; the
+	// verification's are judged again at each use.
+	transport []Problem
 }
 
 // Responder sends one query to one responder. It never retries: a probe
 // is a measuring instrument.
 func Responder(ctx context.Context, client *http.Client, req ResponderRequest) *ResponderResult {
 	req = req.withDefaults()
-	res := &ResponderResult{URL: req.URL, Nonce: NonceNotSent, requireNonce: req.RequireNonce}
-	defer res.finish(req.Now(), req.Skew)
+	res := query(ctx, client, req)
+	// The time window is judged when the answer is in, not when the
+	// query started: a slow responder's answer may expire meanwhile.
+	return res.At(req.Now())
+}
+
+func query(ctx context.Context, client *http.Client, req ResponderRequest) *ResponderResult {
+	ctx = withDialScope(ctx, req.Dial, req.Origin)
+	res := &ResponderResult{URL: req.URL, Nonce: NonceNotSent}
 	if req.Leaf == nil || req.Issuer == nil {
 		res.addTransport(ReasonIssuerMissing, "the leaf and its issuer are both needed to build a request")
 		return res
@@ -153,7 +171,7 @@ func Responder(ctx context.Context, client *http.Client, req ResponderRequest) *
 	}
 	httpReq, err := newHTTPRequest(ctx, req.URL, ocspReq.DER, req.Method)
 	if err != nil {
-		res.addTransport(ReasonResponderConnect, err.Error())
+		res.addTransport(ReasonResponderURLInvalid, err.Error())
 		return res
 	}
 	res.Method = httpReq.Method
@@ -190,7 +208,7 @@ func Responder(ctx context.Context, client *http.Client, req ResponderRequest) *
 		return res
 	}
 
-	v := verifyResponse(body, req.Leaf, req.Issuer, req.Now(), req.Skew)
+	v := verifyResponse(body, req.Leaf, req.Issuer, req.Now(), req.Policy)
 	res.ResponseStatus = v.ResponseStatus
 	if !res.ContentTypeOK {
 		res.addTransport(ReasonResponderContentType, fmt.Sprintf("Content-Type %q", res.ContentType))
@@ -223,15 +241,15 @@ func (r *ResponderResult) addTransport(reason Reason, detail string) {
 	r.transport = append(r.transport, Problem{Reason: reason, Detail: detail})
 }
 
-// finish rebuilds Problems from the transport problems and the
-// verification as of now.
-func (r *ResponderResult) finish(now time.Time, skew time.Duration) {
-	r.Problems = append([]Problem(nil), r.transport...)
-	if r.Response == nil {
-		return
+// At returns the result with its verification judged as of now.
+func (r *ResponderResult) At(now time.Time) *ResponderResult {
+	c := *r
+	c.Problems = append([]Problem(nil), r.transport...)
+	if r.Response != nil {
+		c.Response = r.Response.At(now)
+		c.Problems = append(c.Problems, c.Response.problems(responseReasons, ReasonResponseRevoked, ReasonResponseUnknown)...)
 	}
-	r.Response.checkWindow(now, skew)
-	r.Problems = append(r.Problems, r.Response.problems(responseReasons, ReasonResponseRevoked, ReasonResponseUnknown)...)
+	return &c
 }
 
 func checkNonce(sent, echoed []byte) NonceState {
@@ -271,7 +289,10 @@ func classifyTransport(ctx context.Context, err error, trace *phaseTrace) Reason
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var recordErr tls.RecordHeaderError
+	var denied *AddressDeniedError
 	switch {
+	case errors.As(err, &denied):
+		return ReasonAddressDenied
 	case errors.Is(err, errTooManyRedirects):
 		return ReasonResponderRedirects
 	case isTimeout(ctx, err):

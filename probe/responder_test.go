@@ -108,7 +108,7 @@ func TestResponderVerdicts(t *testing.T) {
 			defer resp.Close()
 			res := Responder(context.Background(), testClient(), ResponderRequest{
 				URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Method: tc.method,
-				Nonce: tc.nonce, RequireNonce: tc.requireNonce, Now: frozen, Skew: DefaultSkew, UserAgent: "ocspwatch/test",
+				Nonce: tc.nonce, RequireNonce: tc.requireNonce, Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew}, UserAgent: "ocspwatch/test",
 			})
 			if got := reasonsOf(res.Problems); !slices.Equal(got, tc.want) {
 				t.Errorf("reasons = %v, want %v (%v)", got, tc.want, res.Problems)
@@ -279,8 +279,8 @@ func TestResponderPoolPoliteness(t *testing.T) {
 	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
 	defer resp.Close()
 	resp.SetDelay(50 * time.Millisecond)
-	pool := NewResponderPool(testClient(), 2, time.Minute, clock.Now)
-	req := ResponderRequest{URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert}
+	pool := NewResponderPool(context.Background(), testClient(), 2, time.Minute, clock.Now)
+	req := ResponderRequest{URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Policy: VerifyPolicy{Skew: DefaultSkew}}
 
 	var wg sync.WaitGroup
 	results := make([]*ResponderResult, 8)
@@ -308,7 +308,7 @@ func TestResponderPoolPoliteness(t *testing.T) {
 	// The cached copy's time window is judged when it is served.
 	clock.Advance(7*time.Hour - DefaultSkew)
 	pool.SetLimits(2, 24*time.Hour)
-	if r := pool.Query(context.Background(), ResponderRequest{URL: resp.URL, Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Skew: DefaultSkew}); !r.Cached || !slices.Equal(reasonsOf(r.Problems), []Reason{ReasonResponseExpired}) {
+	if r := pool.Query(context.Background(), req); !r.Cached || !slices.Equal(reasonsOf(r.Problems), []Reason{ReasonResponseExpired}) {
 		t.Errorf("cached answer past NextUpdate: cached %v problems %v", r.Cached, r.Problems)
 	}
 }
@@ -331,7 +331,7 @@ func TestResponderPoolPerHostCap(t *testing.T) {
 		_, _ = w.Write(answer(testpki.Query{}))
 	}))
 	defer srv.Close()
-	pool := NewResponderPool(testClient(), 2, 0, frozen)
+	pool := NewResponderPool(context.Background(), testClient(), 2, 0, frozen)
 	var wg sync.WaitGroup
 	for i := range 6 {
 		wg.Add(1)
@@ -400,7 +400,7 @@ func TestResponderPoolSetLimitsDuringQueries(t *testing.T) {
 	p := testPKI(t)
 	resp := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
 	defer resp.Close()
-	pool := NewResponderPool(testClient(), 1, time.Minute, frozen)
+	pool := NewResponderPool(context.Background(), testClient(), 1, time.Minute, frozen)
 	var wg sync.WaitGroup
 	for i := range 8 {
 		wg.Add(1)

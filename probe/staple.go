@@ -26,12 +26,14 @@ type StapleRequest struct {
 	// AllAddresses probes every A and AAAA address instead of the first.
 	AllAddresses bool
 	Now          func() time.Time
-	// Skew is the clock-skew tolerance; zero means DefaultSkew.
-	Skew time.Duration
+	Policy       VerifyPolicy
 	// TLSMaxVersion pins the highest TLS version offered; 0 means the default.
 	TLSMaxVersion uint16
 	// Resolver defaults to net.DefaultResolver.
 	Resolver *net.Resolver
+	// Dial is the network policy; Origin says who named Endpoint.
+	Dial   *DialPolicy
+	Origin Origin
 }
 
 // Timings of one handshake. Phases that did not happen (no DNS lookup
@@ -120,9 +122,6 @@ func (req StapleRequest) withDefaults() StapleRequest {
 	if req.Resolver == nil {
 		req.Resolver = net.DefaultResolver
 	}
-	if req.Skew == 0 {
-		req.Skew = DefaultSkew
-	}
 	return req
 }
 
@@ -147,7 +146,7 @@ func resolve(ctx context.Context, r *net.Resolver, host string) ([]net.IP, error
 func handshake(ctx context.Context, req StapleRequest, address, serverName string) *StapleResult {
 	r := &StapleResult{Address: address, ServerName: serverName}
 	start := time.Now()
-	conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", address)
+	conn, err := newDialer().DialContext(withDialScope(ctx, req.Dial, req.Origin), "tcp", address)
 	r.Timings.Connect = time.Since(start)
 	if err != nil {
 		r.addNetProblem(ctx, ReasonConnect, "connect", err)
@@ -195,7 +194,7 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 	}
 	r.StaplePresent = true
 	r.StapleDER = state.OCSPResponse
-	r.Staple = verifyResponse(state.OCSPResponse, r.Leaf, r.Issuer, req.Now(), req.Skew)
+	r.Staple = verifyResponse(state.OCSPResponse, r.Leaf, r.Issuer, req.Now(), req.Policy)
 	r.Problems = append(r.Problems, r.Staple.problems(stapleReasons, ReasonStapleRevoked, ReasonStapleUnknown)...)
 	return r
 }
@@ -237,7 +236,11 @@ func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 }
 
 func (r *StapleResult) addNetProblem(ctx context.Context, reason Reason, what string, err error) {
-	if isTimeout(ctx, err) {
+	var denied *AddressDeniedError
+	switch {
+	case errors.As(err, &denied):
+		reason = ReasonAddressDenied
+	case isTimeout(ctx, err):
 		reason = ReasonTimeout
 	}
 	r.Problems = append(r.Problems, Problem{Reason: reason, Detail: fmt.Sprintf("%s %s: %v", what, r.Address, err)})

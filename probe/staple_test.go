@@ -50,8 +50,8 @@ func TestStapleVerdicts(t *testing.T) {
 		{name: "delegated signer without EKU", leaf: p.leaf, staple: signedBy(p.delegatedNoEKU, true), want: []Reason{ReasonStapleUnauthorizedSigner}, signer: SignerDelegated},
 		{name: "signer from another CA", leaf: p.leaf, staple: signedBy(p.foreignSigner, true), want: []Reason{ReasonStapleUnauthorizedSigner}, signer: SignerDelegated},
 		{name: "good, responder identified by key hash", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now, now.Add(time.Hour))}, ProducedAt: now, Signer: p.delegated, Embed: true, ByKey: true}.MustDER(), status: CertGood, signer: SignerDelegated, validity: true},
-		{name: "ResponderID names another responder", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now, now.Add(time.Hour))}, ProducedAt: now, Signer: p.delegated, Embed: true, ResponderID: p.delegatedNoEKU}.MustDER(), want: []Reason{ReasonStapleUnauthorizedSigner}, signer: SignerDelegated},
-		{name: "issuer-signed, ResponderID names the delegated signer", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now, now.Add(time.Hour))}, ProducedAt: now, Signer: p.inter, ResponderID: p.delegated}.MustDER(), want: []Reason{ReasonStapleUnauthorizedSigner}, signer: SignerIssuer},
+		{name: "ResponderID names another responder", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now, now.Add(time.Hour))}, ProducedAt: now, Signer: p.delegated, Embed: true, ResponderID: p.delegatedNoEKU}.MustDER(), want: []Reason{ReasonStapleUnauthorizedSigner}},
+		{name: "issuer-signed, ResponderID names the delegated signer", leaf: p.leaf, staple: testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Good, now, now.Add(time.Hour))}, ProducedAt: now, Signer: p.inter, ResponderID: p.delegated}.MustDER(), want: []Reason{ReasonStapleUnauthorizedSigner}},
 		{name: "signer expired at ProducedAt", leaf: p.leaf, staple: signedBy(p.expiredSigner, true), want: []Reason{ReasonStapleUnauthorizedSigner}, signer: SignerDelegated},
 		{name: "valid one second before the skew edge", leaf: p.leaf, staple: window(p.leaf, now.Add(-time.Hour), now.Add(skew+time.Second)), status: CertGood, signer: SignerIssuer, validity: true},
 		{name: "expired at the skew edge", leaf: p.leaf, staple: window(p.leaf, now.Add(-time.Hour), now.Add(skew)), want: []Reason{ReasonStapleExpired}, status: CertGood, signer: SignerIssuer},
@@ -69,7 +69,7 @@ func TestStapleVerdicts(t *testing.T) {
 				opts := tc.opts
 				opts.MaxVersion = v.version
 				srv := startTLS(t, tc.leaf, tc.staple, opts)
-				req := StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: tc.leaf.Root().Pool(), Now: frozen, Skew: skew}
+				req := StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: tc.leaf.Root().Pool(), Now: frozen, Policy: VerifyPolicy{Skew: skew}}
 				if tc.issuer != nil {
 					req.Issuer = tc.issuer.Cert
 				}
@@ -137,9 +137,10 @@ func TestStapleDetails(t *testing.T) {
 		t.Errorf("cert info = %+v", r.Cert)
 	}
 
-	untrusted := Staple(context.Background(), StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: p.otherRoot.Pool(), Now: frozen})[0]
+	untrusted := Staple(context.Background(), StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: p.otherRoot.Pool(), Now: frozen,
+		Policy: VerifyPolicy{MaxResponseAge: 90 * 24 * time.Hour}})[0]
 	if untrusted.ChainVerified || untrusted.ChainError == "" || !untrusted.Staple.Valid {
-		t.Errorf("untrusted chain: verified=%v err=%q staple valid=%v; the staple must still be checked", untrusted.ChainVerified, untrusted.ChainError, untrusted.Staple.Valid)
+		t.Errorf("untrusted chain: verified=%v err=%q staple valid=%v (%s); the staple must still be checked", untrusted.ChainVerified, untrusted.ChainError, untrusted.Staple.Valid, untrusted.Staple.Detail())
 	}
 }
 

@@ -39,8 +39,13 @@ type TargetSpec struct {
 	MaxBodyBytes  int64
 	UserAgent     string
 	Now           func() time.Time
-	// Skew is the clock-skew tolerance; zero means DefaultSkew.
-	Skew time.Duration
+	Policy        VerifyPolicy
+	// Timeout bounds responder queries shared with other targets.
+	Timeout time.Duration
+	// Dial is the network policy. Adhoc marks a target named by a /probe
+	// caller: its endpoint is remote input like a certificate's URLs.
+	Dial  *DialPolicy
+	Adhoc bool
 }
 
 // Report is one run of one target: its handshakes, its responder queries
@@ -74,7 +79,10 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 	leaf, issuer := spec.Leaf, spec.Issuer
 	if spec.Staple != nil {
 		sreq := *spec.Staple
-		sreq.Now, sreq.Skew = spec.Now, spec.Skew
+		sreq.Now, sreq.Policy, sreq.Dial = spec.Now, spec.Policy, spec.Dial
+		if spec.Adhoc {
+			sreq.Origin = OriginRemote
+		}
 		rep.Endpoints = Staple(ctx, sreq)
 		leaf, issuer = nil, nil
 		for _, e := range rep.Endpoints {
@@ -89,12 +97,12 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 		rep.Cert = InspectCert(leaf)
 	}
 	if spec.QueryResponder && leaf != nil {
-		urls := spec.ResponderURLs
-		if len(urls) == 0 {
-			urls = rep.Cert.OCSPServers
+		urls, origin := spec.ResponderURLs, OriginConfigured
+		if len(urls) == 0 || spec.Adhoc {
+			urls, origin = rep.Cert.OCSPServers, OriginRemote
 		}
 		rep.NoResponderURL = len(urls) == 0
-		rep.Responders = queryAll(ctx, spec, pool, urls, leaf, issuer)
+		rep.Responders = queryAll(ctx, spec, pool, urls, origin, leaf, issuer)
 		compareWithResponders(rep)
 	} else if leaf != nil {
 		rep.NoResponderURL = len(spec.ResponderURLs) == 0 && len(rep.Cert.OCSPServers) == 0
@@ -104,7 +112,7 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 	return rep
 }
 
-func queryAll(ctx context.Context, spec TargetSpec, pool *ResponderPool, urls []string, leaf, issuer *x509.Certificate) []*ResponderResult {
+func queryAll(ctx context.Context, spec TargetSpec, pool *ResponderPool, urls []string, origin Origin, leaf, issuer *x509.Certificate) []*ResponderResult {
 	results := make([]*ResponderResult, len(urls))
 	var wg sync.WaitGroup
 	for i, u := range urls {
@@ -114,7 +122,7 @@ func queryAll(ctx context.Context, spec TargetSpec, pool *ResponderPool, urls []
 			results[i] = pool.Query(ctx, ResponderRequest{
 				URL: u, Leaf: leaf, Issuer: issuer, Method: spec.Method, Hash: spec.Hash,
 				Nonce: spec.Nonce, RequireNonce: spec.RequireNonce, MaxBodyBytes: spec.MaxBodyBytes,
-				UserAgent: spec.UserAgent, Skew: spec.Skew,
+				UserAgent: spec.UserAgent, Policy: spec.Policy, Timeout: spec.Timeout, Dial: spec.Dial, Origin: origin,
 			})
 		}()
 	}

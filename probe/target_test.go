@@ -25,12 +25,12 @@ func TestRunTargetAgreement(t *testing.T) {
 			resp := testpki.NewResponder(answerFor(p.leaf, tc.responder))
 			defer resp.Close()
 			srv := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{})
-			pool := NewResponderPool(testClient(), 0, 0, frozen)
+			pool := NewResponderPool(context.Background(), testClient(), 0, 0, frozen)
 			rep := RunTarget(context.Background(), TargetSpec{
 				Name:           "www",
 				Staple:         &StapleRequest{Endpoint: srv.Addr, Roots: p.root.Pool()},
 				QueryResponder: true, ResponderURLs: []string{resp.URL, resp.URL + "/second"},
-				RequireStaple: RequireAuto, Now: frozen, Skew: DefaultSkew,
+				RequireStaple: RequireAuto, Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew},
 			}, pool)
 			e := rep.Endpoints[0]
 			if e.ResponderAgrees == nil || *e.ResponderAgrees != tc.wantAgree {
@@ -58,7 +58,7 @@ func TestRunTargetNoOCSPURLIsAState(t *testing.T) {
 	rep := RunTarget(context.Background(), TargetSpec{
 		Name: "crl-only", Staple: &StapleRequest{Endpoint: srv.Addr, Roots: p.root.Pool()},
 		QueryResponder: true, RequireStaple: RequireAuto, Now: frozen,
-	}, NewResponderPool(testClient(), 0, 0, frozen))
+	}, NewResponderPool(context.Background(), testClient(), 0, 0, frozen))
 	if !rep.Success || !rep.NoResponderURL || rep.Cert.Posture != PostureCRLOnly || len(rep.Responders) != 0 {
 		t.Errorf("success %v no-url %v posture %s responders %d failures %v", rep.Success, rep.NoResponderURL, rep.Cert.Posture, len(rep.Responders), rep.Failures)
 	}
@@ -70,8 +70,8 @@ func TestRunTargetResponderOnly(t *testing.T) {
 	defer resp.Close()
 	rep := RunTarget(context.Background(), TargetSpec{
 		Name: "file", Leaf: p.leaf.Cert, Issuer: p.inter.Cert, QueryResponder: true,
-		ResponderURLs: []string{resp.URL}, Method: MethodPOST, Nonce: true, Now: frozen, Skew: DefaultSkew,
-	}, NewResponderPool(testClient(), 0, 0, frozen))
+		ResponderURLs: []string{resp.URL}, Method: MethodPOST, Nonce: true, Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew},
+	}, NewResponderPool(context.Background(), testClient(), 0, 0, frozen))
 	if !rep.Success || len(rep.Endpoints) != 0 || len(rep.Responders) != 1 || rep.Responders[0].Method != "POST" || rep.Responders[0].Nonce != NonceEchoed {
 		t.Errorf("report = %+v, responders %+v", rep, rep.Responders)
 	}
@@ -110,7 +110,7 @@ func TestRunTargetQueriesEveryAIAURL(t *testing.T) {
 	}
 	up.SetAnswer(answerFor(leaf, testpki.Good))
 	rep := RunTarget(context.Background(), TargetSpec{Name: "two-urls", Leaf: leaf.Cert, Issuer: p.inter.Cert, QueryResponder: true, Now: frozen},
-		NewResponderPool(testClient(), 0, 0, frozen))
+		NewResponderPool(context.Background(), testClient(), 0, 0, frozen))
 	if len(rep.Responders) != 2 || rep.Responders[0].URL != up.URL || !rep.Responders[0].Up || rep.Responders[1].Up {
 		t.Fatalf("responders: %+v", rep.Responders)
 	}

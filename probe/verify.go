@@ -7,6 +7,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/asn1"
 	"fmt"
+	"math/big"
 	"strings"
 	"time"
 
@@ -61,17 +62,20 @@ var revocationReasons = map[int]string{
 // SignerKind says who signed an OCSP response.
 type SignerKind string
 
-// Signers RFC 6960 §4.2.2.2 allows, short of a locally trusted responder.
+// The signers RFC 6960 §4.2.2.2 allows: the issuer, a delegated responder
+// the issuer authorised, or a signer the operator trusts locally.
 const (
 	SignerIssuer    SignerKind = "issuer"
 	SignerDelegated SignerKind = "delegated"
+	SignerPinned    SignerKind = "pinned"
 )
 
 // Signer describes the certificate that signed a response.
 type Signer struct {
-	Kind     SignerKind
-	Subject  string
-	NotAfter time.Time
+	Kind      SignerKind
+	Subject   string
+	NotBefore time.Time
+	NotAfter  time.Time
 	// NoCheck is the id-pkix-ocsp-nocheck extension: clients are told not
 	// to check this delegated signer's own revocation status.
 	NoCheck bool
@@ -82,20 +86,51 @@ type Signer struct {
 type failure string
 
 const (
-	failNone               failure = ""
-	failMalformed          failure = "malformed"
-	failStatus             failure = "status"
-	failWrongCert          failure = "wrong_cert"
-	failIssuerMissing      failure = "issuer_missing"
-	failBadSignature       failure = "bad_signature"
-	failUnauthorizedSigner failure = "unauthorized_signer"
-	failExpired            failure = "expired"
-	failNotYetValid        failure = "not_yet_valid"
+	failNone                failure = ""
+	failMalformed           failure = "malformed"
+	failStatus              failure = "status"
+	failWrongCert           failure = "wrong_cert"
+	failIssuerMissing       failure = "issuer_missing"
+	failBadSignature        failure = "bad_signature"
+	failUnauthorizedSigner  failure = "unauthorized_signer"
+	failCriticalExtension   failure = "critical_extension"
+	failExpired             failure = "expired"
+	failNotYetValid         failure = "not_yet_valid"
+	failNoNextUpdate        failure = "no_next_update"
+	failTooLongLived        failure = "too_long_lived"
+	failSignerExpired       failure = "signer_expired"
+	maxEmbeddedCertificates         = 8
 )
+
+// VerifyPolicy is what a caller decides about trusting responses.
+type VerifyPolicy struct {
+	// Skew is the clock-skew tolerance; zero means no tolerance.
+	Skew time.Duration
+	// MaxResponseAge bounds how long after its ThisUpdate a response may
+	// be relied on: a response whose NextUpdate lies further out is
+	// too long-lived. Zero means DefaultMaxResponseAge.
+	MaxResponseAge time.Duration
+	// Pinned are locally trusted signers (RFC 6960 §4.2.2.2, option 1),
+	// accepted for this target whoever issued them.
+	Pinned []*x509.Certificate
+}
+
+// DefaultMaxResponseAge is generous on purpose: the Baseline Requirements
+// cap public responses at 10 days, and private responders often answer
+// for longer; anything past a month is a misconfiguration.
+const DefaultMaxResponseAge = 30 * 24 * time.Hour
+
+func (p VerifyPolicy) maxAge() time.Duration {
+	if p.MaxResponseAge <= 0 {
+		return DefaultMaxResponseAge
+	}
+	return p.MaxResponseAge
+}
 
 // Verification is the verdict on one DER OCSP response for one certificate.
 // Fields are filled as far as parsing got, so an expired response still
-// reports its times.
+// reports its times. A Verification is never changed once returned; a
+// verdict at a later time is a new value from At.
 type Verification struct {
 	ResponseStatus   ResponseStatus
 	CertStatus       CertStatus
@@ -110,19 +145,28 @@ type Verification struct {
 	// NextUpdateAfterCertExpiry flags a response that claims validity past
 	// the certificate's NotAfter, which RFC 6960 gives no meaning to.
 	NextUpdateAfterCertExpiry bool
-	Valid                     bool
+	// NextUpdateAfterSignerExpiry flags a delegated or pinned signer that
+	// expires before the response it signed does.
+	NextUpdateAfterSignerExpiry bool
+	Valid                       bool
 
 	failure failure
 	detail  string
-	nonce   []byte // the response's nonce extension value, if any
+	// base and baseDetail are the verdict before the time checks: it
+	// does not change as time passes, so At can judge again from it.
+	base       failure
+	baseDetail string
+	policy     VerifyPolicy
+	nonce      []byte // the response's nonce extension value, if any
 	// wellFormed: a successful BasicOCSPResponse, whatever it says.
 	wellFormed bool
-	// parsed: x/crypto/ocsp read it for this certificate.
-	parsed bool
 }
 
-// The shape of a BasicOCSPResponse, walked only for what x/crypto/ocsp does
-// not expose: every SingleResponse's CertID and the response extensions.
+// The shape of an OCSPResponse (RFC 6960 §4.2.1), decoded here rather
+// than by x/crypto/ocsp: the verifier needs every SingleResponse's CertID,
+// the response and single extensions, every embedded certificate and the
+// raw signed bytes, and must tell a bad embedded signature from a
+// malformed response without reading error text.
 type rawOCSPResponse struct {
 	Status asn1.Enumerated
 	Bytes  rawResponseBytes `asn1:"explicit,tag:0,optional"`
@@ -141,6 +185,7 @@ type rawBasicResponse struct {
 }
 
 type rawResponseData struct {
+	Raw         asn1.RawContent
 	Version     int `asn1:"optional,default:0,explicit,tag:0"`
 	ResponderID asn1.RawValue
 	ProducedAt  time.Time `asn1:"generalized"`
@@ -148,12 +193,21 @@ type rawResponseData struct {
 	Extensions  []pkix.Extension `asn1:"explicit,tag:1,optional"`
 }
 
+// rawSingleResponse decodes CertStatus's CHOICE as three optional
+// implicitly tagged fields, of which exactly one must be present.
 type rawSingleResponse struct {
 	CertID     certID
-	Status     asn1.RawValue
+	Good       asn1.Flag        `asn1:"tag:0,optional"`
+	Revoked    rawRevokedInfo   `asn1:"tag:1,optional"`
+	Unknown    asn1.Flag        `asn1:"tag:2,optional"`
 	ThisUpdate time.Time        `asn1:"generalized"`
 	NextUpdate time.Time        `asn1:"generalized,explicit,tag:0,optional"`
 	Extensions []pkix.Extension `asn1:"explicit,tag:1,optional"`
+}
+
+type rawRevokedInfo struct {
+	RevocationTime time.Time       `asn1:"generalized"`
+	Reason         asn1.Enumerated `asn1:"explicit,tag:0,optional,default:-1"`
 }
 
 var (
@@ -163,111 +217,180 @@ var (
 
 // verifyResponse checks der as an OCSP response for leaf, issued by issuer,
 // in the order a client would: parse, status, matching SingleResponse,
-// signature and signer authority, then time window. issuer may be nil, in
-// which case the response is parsed but cannot be trusted.
-func verifyResponse(der []byte, leaf, issuer *x509.Certificate, now time.Time, skew time.Duration) *Verification {
-	v := &Verification{}
+// signature and signer authority, critical extensions, then the time
+// checks. issuer may be nil, in which case the response is parsed but
+// cannot be trusted.
+func verifyResponse(der []byte, leaf, issuer *x509.Certificate, now time.Time, policy VerifyPolicy) *Verification {
+	v := &Verification{policy: policy}
+	v.check(der, leaf, issuer)
+	return v.At(now)
+}
+
+func (v *Verification) check(der []byte, leaf, issuer *x509.Certificate) {
 	var outer rawOCSPResponse
 	rest, err := asn1.Unmarshal(der, &outer)
 	if err != nil || len(rest) > 0 {
-		return v.fail(failMalformed, "not DER: %v", errOrTrailing(err))
+		v.fail(failMalformed, "not DER: %v", errOrTrailing(err))
+		return
 	}
 	status, known := responseStatusByCode[int(outer.Status)]
 	if !known {
-		return v.fail(failMalformed, "undefined response status %d", outer.Status)
+		v.fail(failMalformed, "undefined response status %d", outer.Status)
+		return
 	}
 	v.ResponseStatus = status
 	if status != StatusSuccessful {
-		return v.fail(failStatus, "response status %s", status)
+		v.fail(failStatus, "response status %s", status)
+		return
 	}
 	if !outer.Bytes.Type.Equal(oidOCSPBasic) {
-		return v.fail(failMalformed, "response type %v is not id-pkix-ocsp-basic", outer.Bytes.Type)
+		v.fail(failMalformed, "response type %v is not id-pkix-ocsp-basic", outer.Bytes.Type)
+		return
 	}
 	var basic rawBasicResponse
 	if rest, err := asn1.Unmarshal(outer.Bytes.Response, &basic); err != nil || len(rest) > 0 {
-		return v.fail(failMalformed, "BasicOCSPResponse: %v", errOrTrailing(err))
+		v.fail(failMalformed, "BasicOCSPResponse: %v", errOrTrailing(err))
+		return
 	}
 	v.wellFormed = true
 	v.SingleResponses = len(basic.TBS.Responses)
+	v.ProducedAt = basic.TBS.ProducedAt
 	for _, ext := range basic.TBS.Extensions {
 		if ext.Id.Equal(oidOCSPNonce) {
 			v.nonce = ext.Value
 		}
 	}
 
-	// x/crypto/ocsp picks the first SingleResponse whose serial matches, so
-	// the issuer hashes are checked on that same entry.
-	var match *rawSingleResponse
-	for i := range basic.TBS.Responses {
-		if basic.TBS.Responses[i].CertID.SerialNumber != nil && basic.TBS.Responses[i].CertID.SerialNumber.Cmp(leaf.SerialNumber) == 0 {
-			match = &basic.TBS.Responses[i]
-			break
-		}
-	}
+	match := findSingleResponse(basic.TBS.Responses, leaf.SerialNumber)
 	if match == nil {
-		return v.fail(failWrongCert, "no SingleResponse for serial %x among %d", leaf.SerialNumber, v.SingleResponses)
+		v.fail(failWrongCert, "no SingleResponse for serial %x among %d", leaf.SerialNumber, v.SingleResponses)
+		return
 	}
 	if issuer != nil && !match.CertID.matches(leaf.SerialNumber, issuer) {
-		return v.fail(failWrongCert, "SingleResponse for serial %x names another issuer", leaf.SerialNumber)
+		v.fail(failWrongCert, "SingleResponse for serial %x names another issuer", leaf.SerialNumber)
+		return
 	}
-
-	resp, err := ocsp.ParseResponseForCert(der, leaf, nil)
-	if err != nil {
-		if strings.Contains(err.Error(), "bad signature on embedded certificate") {
-			return v.fail(failBadSignature, "%v", err)
-		}
-		return v.fail(failMalformed, "%v", err)
+	certStatus, ok := match.status()
+	if !ok {
+		v.fail(failMalformed, "SingleResponse for serial %x has no single CertStatus", leaf.SerialNumber)
+		return
 	}
-	v.parsed = true
-	v.CertIDHash = strings.ToLower(resp.IssuerHash.String())
-	v.ThisUpdate = resp.ThisUpdate
-	v.ProducedAt = resp.ProducedAt
-	if !resp.NextUpdate.IsZero() {
-		next := resp.NextUpdate
+	v.CertIDHash = strings.ToLower(hashFromOID(match.CertID.HashAlgorithm.Algorithm).String())
+	v.ThisUpdate = match.ThisUpdate
+	if !match.NextUpdate.IsZero() {
+		next := match.NextUpdate
 		v.NextUpdate = &next
 		v.NextUpdateAfterCertExpiry = next.After(leaf.NotAfter)
 	}
 	if issuer == nil {
-		return v.fail(failIssuerMissing, "no issuer certificate to check the signature against")
+		v.fail(failIssuerMissing, "no issuer certificate to check the signature against")
+		return
 	}
-	if f, detail := checkSigner(resp, issuer, v); f != failNone {
-		return v.fail(f, "%s", detail)
+	embedded, err := parseEmbedded(basic.Certificates)
+	if err != nil {
+		v.fail(failMalformed, "%v", err)
+		return
+	}
+	if f, detail := v.checkSigner(&basic, embedded, issuer); f != failNone {
+		v.fail(f, "%s", detail)
+		return
+	}
+	if oid, found := unknownCriticalExtension(basic.TBS.Extensions, match.Extensions); found {
+		v.fail(failCriticalExtension, "critical extension %v is not understood", oid)
+		return
 	}
 	// The status is only worth reporting once the signature is trusted.
-	switch resp.Status {
-	case ocsp.Good:
-		v.CertStatus = CertGood
-	case ocsp.Revoked:
-		v.CertStatus = CertRevoked
-		at := resp.RevokedAt
+	v.CertStatus = certStatus
+	if certStatus == CertRevoked {
+		at := match.Revoked.RevocationTime
 		v.RevokedAt = &at
-		v.RevocationReason = revocationReasons[resp.RevocationReason]
-	default:
-		v.CertStatus = CertUnknown
+		v.RevocationReason = revocationReasons[int(match.Revoked.Reason)]
 	}
-
-	v.checkWindow(now, skew)
-	return v
 }
 
-// checkSigner applies RFC 6960 §4.2.2.2: the issuer itself, or a delegated
-// responder that the issuer issued, that carries id-kp-OCSPSigning and that
-// was valid when it signed. x/crypto/ocsp checks none of the last two.
-func checkSigner(resp *ocsp.Response, issuer *x509.Certificate, v *Verification) (failure, string) {
-	signer := resp.Certificate
-	if signer == nil || bytes.Equal(signer.Raw, issuer.Raw) {
-		v.Signer = &Signer{Kind: SignerIssuer, Subject: issuer.Subject.String(), NotAfter: issuer.NotAfter}
-		if err := resp.CheckSignatureFrom(issuer); err != nil {
-			return failBadSignature, fmt.Sprintf("not signed by the issuer %q: %v", issuer.Subject, err)
+func findSingleResponse(responses []rawSingleResponse, serial *big.Int) *rawSingleResponse {
+	for i := range responses {
+		if responses[i].CertID.SerialNumber != nil && responses[i].CertID.SerialNumber.Cmp(serial) == 0 {
+			return &responses[i]
 		}
-		if !responderIDNames(resp, issuer) {
-			return failUnauthorizedSigner, fmt.Sprintf("the ResponderID does not name the issuer %q that signed it", issuer.Subject)
-		}
-		return failNone, ""
 	}
-	v.Signer = &Signer{Kind: SignerDelegated, Subject: signer.Subject.String(), NotAfter: signer.NotAfter, NoCheck: hasOCSPNoCheck(signer)}
-	if err := resp.CheckSignatureFrom(signer); err != nil {
-		return failBadSignature, fmt.Sprintf("not signed by the embedded certificate %q: %v", signer.Subject, err)
+	return nil
+}
+
+func (r *rawSingleResponse) status() (CertStatus, bool) {
+	revoked := !r.Revoked.RevocationTime.IsZero()
+	switch {
+	case bool(r.Good) && !revoked && !bool(r.Unknown):
+		return CertGood, true
+	case revoked && !bool(r.Good) && !bool(r.Unknown):
+		return CertRevoked, true
+	case bool(r.Unknown) && !revoked && !bool(r.Good):
+		return CertUnknown, true
+	}
+	return "", false
+}
+
+func parseEmbedded(raws []asn1.RawValue) ([]*x509.Certificate, error) {
+	if len(raws) > maxEmbeddedCertificates {
+		return nil, fmt.Errorf("%d embedded certificates, more than the %d a responder needs", len(raws), maxEmbeddedCertificates)
+	}
+	certs := make([]*x509.Certificate, 0, len(raws))
+	for i, raw := range raws {
+		c, err := x509.ParseCertificate(raw.FullBytes)
+		if err != nil {
+			return nil, fmt.Errorf("embedded certificate %d: %v", i+1, err)
+		}
+		certs = append(certs, c)
+	}
+	return certs, nil
+}
+
+// checkSigner applies RFC 6960 §4.2.2.2. The signer is the certificate
+// the ResponderID names: a locally pinned signer, the issuer itself, or an
+// embedded delegated responder that the issuer issued, that carries
+// id-kp-OCSPSigning and that was valid when it signed. Its signature is
+// checked over the raw ResponseData, once.
+func (v *Verification) checkSigner(basic *rawBasicResponse, embedded []*x509.Certificate, issuer *x509.Certificate) (failure, string) {
+	id := basic.TBS.ResponderID
+	var signer *x509.Certificate
+	kind := SignerDelegated
+	for _, c := range v.policy.Pinned {
+		if responderIDNames(id, c) {
+			signer, kind = c, SignerPinned
+			break
+		}
+	}
+	if signer == nil && responderIDNames(id, issuer) {
+		signer, kind = issuer, SignerIssuer
+	}
+	if signer == nil {
+		for _, c := range embedded {
+			if responderIDNames(id, c) {
+				signer = c
+				break
+			}
+		}
+	}
+	if signer == nil {
+		if len(embedded) == 0 {
+			return failUnauthorizedSigner, "the ResponderID names neither the issuer nor a pinned signer, and no signer certificate is embedded"
+		}
+		return failUnauthorizedSigner, fmt.Sprintf("the ResponderID names none of the %d embedded certificates, nor the issuer %q", len(embedded), issuer.Subject)
+	}
+	v.Signer = &Signer{Kind: kind, Subject: signer.Subject.String(), NotBefore: signer.NotBefore, NotAfter: signer.NotAfter, NoCheck: hasOCSPNoCheck(signer)}
+	alg, ok := signatureAlgorithm(basic.SigAlgorithm)
+	if !ok {
+		return failBadSignature, fmt.Sprintf("unsupported signature algorithm %v", basic.SigAlgorithm.Algorithm)
+	}
+	if err := signer.CheckSignature(alg, basic.TBS.Raw, basic.Signature.RightAlign()); err != nil {
+		return failBadSignature, fmt.Sprintf("not signed by %s %q: %v", kind, signer.Subject, err)
+	}
+	if v.NextUpdate != nil && kind != SignerIssuer {
+		v.NextUpdateAfterSignerExpiry = v.NextUpdate.After(signer.NotAfter)
+	}
+	switch kind {
+	case SignerIssuer, SignerPinned:
+		return failNone, ""
 	}
 	if err := signer.CheckSignatureFrom(issuer); err != nil {
 		return failUnauthorizedSigner, fmt.Sprintf("signer %q was not issued by the issuer %q", signer.Subject, issuer.Subject)
@@ -275,52 +398,88 @@ func checkSigner(resp *ocsp.Response, issuer *x509.Certificate, v *Verification)
 	if !hasOCSPSigningEKU(signer) {
 		return failUnauthorizedSigner, fmt.Sprintf("signer %q lacks the id-kp-OCSPSigning extended key usage", signer.Subject)
 	}
-	if resp.ProducedAt.Before(signer.NotBefore) || resp.ProducedAt.After(signer.NotAfter) {
-		return failUnauthorizedSigner, fmt.Sprintf("signer %q was not valid at ProducedAt %s", signer.Subject, resp.ProducedAt.UTC().Format(time.RFC3339))
-	}
-	if !responderIDNames(resp, signer) {
-		return failUnauthorizedSigner, fmt.Sprintf("the ResponderID does not name the signer %q", signer.Subject)
+	if v.ProducedAt.Before(signer.NotBefore) || v.ProducedAt.After(signer.NotAfter) {
+		return failUnauthorizedSigner, fmt.Sprintf("signer %q was not valid at ProducedAt %s", signer.Subject, stamp(v.ProducedAt))
 	}
 	return failNone, ""
 }
 
-// responderIDNames reports whether the response's ResponderID (RFC 6960
-// §4.2.2.3), by name or by SHA-1 key hash, identifies cert. Clients such
-// as OpenSSL find the signer by this ID and reject a response whose ID
-// names someone else.
-func responderIDNames(resp *ocsp.Response, cert *x509.Certificate) bool {
-	if resp.RawResponderName != nil {
-		return bytes.Equal(resp.RawResponderName, cert.RawSubject)
-	}
-	key, err := issuerKeyBits(cert)
-	if err != nil {
+// responderIDNames reports whether a ResponderID (RFC 6960 §4.2.2.3), by
+// name or by SHA-1 key hash, identifies cert. Clients such as OpenSSL find
+// the signer by this ID and reject a response whose ID names someone else.
+func responderIDNames(id asn1.RawValue, cert *x509.Certificate) bool {
+	if id.Class != asn1.ClassContextSpecific {
 		return false
 	}
-	sum := sha1.Sum(key)
-	return bytes.Equal(resp.ResponderKeyHash, sum[:])
+	switch id.Tag {
+	case 1: // byName [1] EXPLICIT Name
+		return bytes.Equal(id.Bytes, cert.RawSubject)
+	case 2: // byKey [2] EXPLICIT KeyHash (OCTET STRING)
+		var keyHash []byte
+		if rest, err := asn1.Unmarshal(id.Bytes, &keyHash); err != nil || len(rest) > 0 {
+			return false
+		}
+		key, err := issuerKeyBits(cert)
+		if err != nil {
+			return false
+		}
+		sum := sha1.Sum(key)
+		return bytes.Equal(keyHash, sum[:])
+	}
+	return false
 }
 
-// checkWindow applies ThisUpdate ≤ now+skew < NextUpdate. The skew widens
-// the start (responders' clocks run ahead) and narrows the end: a client
-// whose clock is ahead by the skew already rejects the response.
-func (v *Verification) checkWindow(now time.Time, skew time.Duration) {
-	if !v.parsed || (v.failure != failNone && v.failure != failExpired && v.failure != failNotYetValid) {
-		return
+// unknownCriticalExtension finds a critical extension the verifier does
+// not understand; RFC 5280 §4.2 semantics: such a response is not to be
+// trusted. The nonce is the only response extension acted on.
+func unknownCriticalExtension(response, single []pkix.Extension) (asn1.ObjectIdentifier, bool) {
+	for _, ext := range response {
+		if ext.Critical && !ext.Id.Equal(oidOCSPNonce) {
+			return ext.Id, true
+		}
 	}
-	v.failure, v.detail, v.Valid = failNone, "", true
-	switch shifted := now.Add(skew); {
-	case v.ThisUpdate.After(shifted):
-		v.fail(failNotYetValid, "ThisUpdate %s is %s ahead of now", stamp(v.ThisUpdate), v.ThisUpdate.Sub(now).Round(time.Second))
-	case v.NextUpdate != nil && !shifted.Before(*v.NextUpdate):
-		v.fail(failExpired, "NextUpdate %s was %s ago (skew allowance %s)", stamp(*v.NextUpdate), now.Sub(*v.NextUpdate).Round(time.Second), skew)
+	for _, ext := range single {
+		if ext.Critical {
+			return ext.Id, true
+		}
 	}
+	return nil, false
 }
 
-func (v *Verification) fail(f failure, format string, args ...any) *Verification {
-	v.failure = f
-	v.detail = fmt.Sprintf(format, args...)
-	v.Valid = false
-	return v
+// At judges the verification's time checks as of now and returns the
+// verdict as a new value; v itself never changes, so a cached result is
+// shared safely and judged again on each use.
+func (v *Verification) At(now time.Time) *Verification {
+	c := *v
+	c.failure, c.detail = v.base, v.baseDetail
+	c.Valid = c.failure == failNone && c.CertStatus != ""
+	if !c.Valid {
+		return &c
+	}
+	skew := v.policy.Skew
+	shifted := now.Add(skew)
+	switch {
+	case c.ThisUpdate.After(shifted):
+		c.setFailure(failNotYetValid, fmt.Sprintf("ThisUpdate %s is %s ahead of now", stamp(c.ThisUpdate), c.ThisUpdate.Sub(now).Round(time.Second)))
+	case c.NextUpdate == nil:
+		c.setFailure(failNoNextUpdate, fmt.Sprintf("no NextUpdate, ThisUpdate %s; RFC 5019 clients must reject it", stamp(c.ThisUpdate)))
+	case c.NextUpdate.Sub(c.ThisUpdate) > v.policy.maxAge():
+		c.setFailure(failTooLongLived, fmt.Sprintf("valid for %s from ThisUpdate, more than max_response_age %s", c.NextUpdate.Sub(c.ThisUpdate).Round(time.Second), v.policy.maxAge()))
+	case !shifted.Before(*c.NextUpdate):
+		c.setFailure(failExpired, fmt.Sprintf("NextUpdate %s was %s ago (skew allowance %s)", stamp(*c.NextUpdate), now.Sub(*c.NextUpdate).Round(time.Second), skew))
+	case c.Signer != nil && c.Signer.Kind == SignerDelegated && (now.After(c.Signer.NotAfter) || c.Signer.NotBefore.After(shifted)):
+		c.setFailure(failSignerExpired, fmt.Sprintf("delegated signer %q is valid only %s to %s", c.Signer.Subject, stamp(c.Signer.NotBefore), stamp(c.Signer.NotAfter)))
+	}
+	return &c
+}
+
+func (v *Verification) setFailure(f failure, detail string) {
+	v.failure, v.detail, v.Valid = f, detail, false
+}
+
+// fail records a failure found before the time checks.
+func (v *Verification) fail(f failure, format string, args ...any) {
+	v.base, v.baseDetail = f, fmt.Sprintf(format, args...)
 }
 
 // Detail explains a failed verification in words, empty when valid.
@@ -342,8 +501,12 @@ var stapleReasons = map[failure]Reason{
 	failIssuerMissing:      ReasonIssuerMissing,
 	failBadSignature:       ReasonStapleBadSignature,
 	failUnauthorizedSigner: ReasonStapleUnauthorizedSigner,
+	failCriticalExtension:  ReasonStapleCriticalExtension,
 	failExpired:            ReasonStapleExpired,
 	failNotYetValid:        ReasonStapleNotYetValid,
+	failNoNextUpdate:       ReasonStapleNoNextUpdate,
+	failTooLongLived:       ReasonStapleTooLongLived,
+	failSignerExpired:      ReasonStapleUnauthorizedSigner,
 }
 
 var responseReasons = map[failure]Reason{
@@ -353,8 +516,12 @@ var responseReasons = map[failure]Reason{
 	failIssuerMissing:      ReasonIssuerMissing,
 	failBadSignature:       ReasonResponseBadSignature,
 	failUnauthorizedSigner: ReasonResponseUnauthorizedSigner,
+	failCriticalExtension:  ReasonResponseCriticalExtension,
 	failExpired:            ReasonResponseExpired,
 	failNotYetValid:        ReasonResponseNotYetValid,
+	failNoNextUpdate:       ReasonResponseNoNextUpdate,
+	failTooLongLived:       ReasonResponseTooLongLived,
+	failSignerExpired:      ReasonResponseUnauthorizedSigner,
 }
 
 // problems names the verification's failure and the certificate status in

@@ -26,14 +26,16 @@ const defaultListenAddress = ":9879"
 
 // agentCommand runs the daemon: it probes on schedule and serves metrics.
 type agentCommand struct {
-	configFile string
-	web        *web.FlagConfig
-	logConfig  *promslog.Config
+	configFile      string
+	enableLifecycle bool
+	web             *web.FlagConfig
+	logConfig       *promslog.Config
 }
 
 func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd := app.Command("agent", "Run the monitoring agent (the default command).").Default()
 	cmd.Flag("config.file", "ocspwatch configuration file (TOML).").Default("ocspwatch.toml").StringVar(&c.configFile)
+	cmd.Flag("web.enable-lifecycle", "Serve POST /-/reload; SIGHUP always reloads.").BoolVar(&c.enableLifecycle)
 	c.web = kingpinflag.AddFlags(cmd, defaultListenAddress)
 	c.logConfig = addLogFlags(cmd)
 	return cmd
@@ -41,13 +43,14 @@ func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 
 func (c *agentCommand) run(_, stderr io.Writer) int {
 	logger := promslog.New(withWriter(c.logConfig, stderr))
-	return serveAgent(c.configFile, c.web, logger, stderr)
+	return serveAgent(exporter.Options{ConfigFile: c.configFile, EnableLifecycle: c.enableLifecycle}, c.web, logger, stderr)
 }
 
 // serveAgent runs an agent on configFile until SIGTERM or SIGINT, reloading
 // on SIGHUP; `demo` uses it too, so the demo is the real code path.
-func serveAgent(configFile string, flags *web.FlagConfig, logger *slog.Logger, stderr io.Writer) int {
-	agent, err := exporter.New(exporter.Options{ConfigFile: configFile, Logger: logger, UserAgent: userAgent()})
+func serveAgent(opts exporter.Options, flags *web.FlagConfig, logger *slog.Logger, stderr io.Writer) int {
+	opts.Logger, opts.UserAgent = logger, userAgent()
+	agent, err := exporter.New(opts)
 	if err != nil {
 		fmt.Fprintf(stderr, "ocspwatch: %s\n", err)
 		return exitError
@@ -68,7 +71,10 @@ func serveAgent(configFile string, flags *web.FlagConfig, logger *slog.Logger, s
 		}
 	}()
 
-	server := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// Idle keep-alive connections are closed after a minute and headers
+	// must arrive within 10 s, so idle or slow clients cannot pile up.
+	// No write timeout: /probe runs as long as its target's timeout.
+	server := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, flags, logger) }()
 	agentDone := make(chan struct{})

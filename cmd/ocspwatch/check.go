@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -68,7 +66,7 @@ func (c *checkCommand) run(stdout, stderr io.Writer) int {
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	pool := probe.NewResponderPool(probe.NewHTTPClient(probe.ClientOptions{}), 0, 0, nil)
+	pool := probe.NewResponderPool(ctx, probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: probe.DefaultMaxRedirects}), 0, 0, nil)
 	rep := probe.RunTarget(ctx, spec, pool)
 	code := exitCode(rep)
 
@@ -97,7 +95,7 @@ func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
 		RequireNonce:   c.nonce,
 		RequireStaple:  probe.StapleRequirement(c.requireStaple),
 		UserAgent:      userAgent(),
-		Skew:           c.skew,
+		Policy:         probe.VerifyPolicy{Skew: c.skew},
 	}
 	var issuer *x509.Certificate
 	if c.issuerFile != "" {
@@ -128,9 +126,9 @@ func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
 	case c.endpoint == "":
 		return spec, "", errors.New("name an endpoint (HOST[:PORT]) or a certificate with --cert")
 	}
-	endpoint, err := normalizeEndpoint(c.endpoint)
+	endpoint, err := config.ParseEndpoint(c.endpoint)
 	if err != nil {
-		return spec, "", err
+		return spec, "", fmt.Errorf("endpoint %q: %w", c.endpoint, err)
 	}
 	sreq := &probe.StapleRequest{Endpoint: endpoint, ServerName: c.serverName, Issuer: issuer, AllAddresses: c.allAddresses}
 	if c.caFile != "" {
@@ -140,30 +138,6 @@ func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
 	}
 	spec.Name, spec.Staple = endpoint, sreq
 	return spec, endpoint, nil
-}
-
-// normalizeEndpoint adds the default port 443 and rejects what cannot be
-// an endpoint, so typos fail before any network traffic.
-func normalizeEndpoint(s string) (string, error) {
-	if strings.Contains(s, "://") {
-		return "", fmt.Errorf("endpoint %q is not HOST[:PORT]; drop the scheme", s)
-	}
-	if host, port, err := net.SplitHostPort(s); err == nil {
-		if host == "" || port == "" {
-			return "", fmt.Errorf("endpoint %q: missing host or port", s)
-		}
-		if _, err := net.LookupPort("tcp", port); err != nil {
-			return "", fmt.Errorf("endpoint %q: bad port %q", s, port)
-		}
-		return s, nil
-	}
-	if ip := net.ParseIP(s); ip != nil {
-		return net.JoinHostPort(ip.String(), "443"), nil
-	}
-	if s == "" || strings.ContainsAny(s, "/:[] ") {
-		return "", fmt.Errorf("endpoint %q is not HOST[:PORT]", s)
-	}
-	return net.JoinHostPort(s, "443"), nil
 }
 
 // exitCode is 2 when nothing could be probed, 1 when a problem was found

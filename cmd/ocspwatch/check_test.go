@@ -199,7 +199,7 @@ func TestCheckBadInputIsOneLine(t *testing.T) {
 		{[]string{"check", "--timeout", "soon", "x"}, "--timeout:"},
 		{[]string{"check", "--method", "put", "x"}, "--method:"},
 		{[]string{"check", "--ca-file", "/does/not/exist", "x"}, "--ca-file:"},
-		{[]string{"check", "http://example.test/"}, "is not HOST[:PORT]"},
+		{[]string{"check", "http://example.test/"}, "is not https"},
 		{[]string{"check", "--cert", "/etc/hostname"}, "--cert needs --issuer-file"},
 	} {
 		code, out, errOut := runCLI(tc.args...)

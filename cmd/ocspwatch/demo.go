@@ -9,6 +9,7 @@ import (
 	"github.com/prometheus/exporter-toolkit/web"
 	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
 
+	"github.com/ocspwatch/ocspwatch/exporter"
 	"github.com/ocspwatch/ocspwatch/internal/demo"
 )
 
@@ -39,5 +40,5 @@ func (c *demoCommand) run(stdout, stderr io.Writer) int {
 	}
 	addr := (*c.web.WebListenAddresses)[0]
 	fmt.Fprintf(stdout, "status page: http://%s/   metrics: http://%s/metrics   (Ctrl-C stops)\n", addr, addr)
-	return serveAgent(fleet.ConfigFile, c.web, promslog.New(withWriter(c.logConfig, stderr)), stderr)
+	return serveAgent(exporter.Options{ConfigFile: fleet.ConfigFile}, c.web, promslog.New(withWriter(c.logConfig, stderr)), stderr)
 }

@@ -83,7 +83,7 @@ func TestReadmeAndExampleDocumentEveryConfigKey(t *testing.T) {
 		rt := reflect.TypeOf(v)
 		for i := range rt.NumField() {
 			tag := rt.Field(i).Tag.Get("toml")
-			if tag == "" || tag == "responder" || tag == "target" {
+			if tag == "" || tag == "responder" || tag == "target" || tag == "network" {
 				continue
 			}
 			keys = append(keys, prefix+tag)
@@ -91,6 +91,7 @@ func TestReadmeAndExampleDocumentEveryConfigKey(t *testing.T) {
 	}
 	tags("", config.Config{})
 	tags("[responder] ", config.Responder{})
+	tags("[network] ", config.Network{})
 	tags("[[target]] ", config.Target{})
 	sameSet(t, "config key", tableKeys(section(t, readme(t), "## Configuration")), keys)
 

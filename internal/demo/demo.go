@@ -135,7 +135,7 @@ func Start(opts Options) (f *Fleet, err error) {
 		return nil, err
 	}
 	var cfg strings.Builder
-	fmt.Fprintf(&cfg, "# Written by `ocspwatch demo`: a fleet on loopback, one situation per target.\nregion = \"demo\"\ndefault_schedule = %q\ndefault_timeout = \"5s\"\n\n[responder]\nmin_interval = \"10s\"\n", opts.Schedule)
+	fmt.Fprintf(&cfg, "# Written by `ocspwatch demo`: a fleet on loopback, one situation per target.\nregion = \"demo\"\ndefault_schedule = %q\ndefault_timeout = \"5s\"\n\n[responder]\nmin_interval = \"10s\"\n\n# The demo's responders live on loopback, which certificates may name\n# only when the network policy allows it.\n[network]\nallow = [\"127.0.0.0/8\"]\n", opts.Schedule)
 	for _, m := range members {
 		leaf, err := inter.NewLeaf(testpki.LeafOptions{
 			OCSPServers: m.aia, CRLServers: m.crl, MustStaple: m.mustStaple,

@@ -128,3 +128,43 @@ func answerDNS(conn net.Conn, records map[string][]net.IP) {
 		}
 	}
 }
+
+// Counter is a listener that accepts and counts connections, to prove a
+// refused address was never connected to.
+type Counter struct {
+	Addr string
+	mu   sync.Mutex
+	n    int
+}
+
+// Count starts a counting listener on host (a loopback address such as
+// 127.0.0.2) and closes every connection it accepts.
+func Count(t testing.TB, host string) *Counter {
+	t.Helper()
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &Counter{Addr: ln.Addr().String()}
+	go func() {
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.n++
+			c.mu.Unlock()
+			conn.Close()
+		}
+	}()
+	t.Cleanup(func() { ln.Close() })
+	return c
+}
+
+// Connections is how many connections were accepted so far.
+func (c *Counter) Connections() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.n
+}

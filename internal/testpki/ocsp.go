@@ -61,6 +61,13 @@ type Response struct {
 	ResponderID *Cert
 	// ByKey identifies the responder by key hash instead of by name.
 	ByKey bool
+	// Extensions are added to the ResponseData, after the nonce;
+	// SingleExtensions to every SingleResponse.
+	Extensions       []pkix.Extension
+	SingleExtensions []pkix.Extension
+	// ExtraCerts are embedded before the signer, to check that a verifier
+	// finds the signer by its ResponderID rather than by position.
+	ExtraCerts []*Cert
 }
 
 type certIDASN1 struct {
@@ -77,11 +84,12 @@ type revokedInfoASN1 struct {
 
 type singleResponseASN1 struct {
 	CertID     certIDASN1
-	Good       asn1.Flag       `asn1:"tag:0,optional"`
-	Revoked    revokedInfoASN1 `asn1:"tag:1,optional"`
-	Unknown    asn1.Flag       `asn1:"tag:2,optional"`
-	ThisUpdate time.Time       `asn1:"generalized"`
-	NextUpdate time.Time       `asn1:"generalized,explicit,tag:0,optional"`
+	Good       asn1.Flag        `asn1:"tag:0,optional"`
+	Revoked    revokedInfoASN1  `asn1:"tag:1,optional"`
+	Unknown    asn1.Flag        `asn1:"tag:2,optional"`
+	ThisUpdate time.Time        `asn1:"generalized"`
+	NextUpdate time.Time        `asn1:"generalized,explicit,tag:0,optional"`
+	Extensions []pkix.Extension `asn1:"explicit,tag:1,optional"`
 }
 
 type responseDataASN1 struct {
@@ -169,7 +177,7 @@ func (r Response) DER() ([]byte, error) {
 		if err != nil {
 			return nil, err
 		}
-		s := singleResponseASN1{CertID: id, ThisUpdate: e.ThisUpdate.UTC(), NextUpdate: e.NextUpdate.UTC()}
+		s := singleResponseASN1{CertID: id, ThisUpdate: e.ThisUpdate.UTC(), NextUpdate: e.NextUpdate.UTC(), Extensions: r.SingleExtensions}
 		if e.NextUpdate.IsZero() {
 			s.NextUpdate = time.Time{}
 		}
@@ -190,6 +198,7 @@ func (r Response) DER() ([]byte, error) {
 		}
 		data.Extensions = []pkix.Extension{{Id: oidOCSPNonce, Value: value}}
 	}
+	data.Extensions = append(data.Extensions, r.Extensions...)
 	tbs, err := asn1.Marshal(data)
 	if err != nil {
 		return nil, err
@@ -203,8 +212,11 @@ func (r Response) DER() ([]byte, error) {
 		return nil, err
 	}
 	basic := basicResponseASN1{TBSResponseData: asn1.RawValue{FullBytes: tbs}, SignatureAlgorithm: alg, Signature: asn1.BitString{Bytes: sig, BitLength: 8 * len(sig)}}
+	for _, c := range r.ExtraCerts {
+		basic.Certificates = append(basic.Certificates, asn1.RawValue{FullBytes: c.Cert.Raw})
+	}
 	if r.Embed {
-		basic.Certificates = []asn1.RawValue{{FullBytes: r.Signer.Cert.Raw}}
+		basic.Certificates = append(basic.Certificates, asn1.RawValue{FullBytes: r.Signer.Cert.Raw})
 	}
 	basicDER, err := asn1.Marshal(basic)
 	if err != nil {

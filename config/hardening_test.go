@@ -1,0 +1,109 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestZeroMeansZero(t *testing.T) {
+	cfg, err := Parse([]byte(`clock_skew = "0s"
+[responder]
+max_redirects = 0
+min_interval = "0s"
+[[target]]
+name = "a"
+endpoint = "a.example:443"
+`), "zero.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ClockSkew.Duration != 0 || cfg.Responder.MaxRedirects != 0 || cfg.Responder.MinInterval.Duration != 0 {
+		t.Errorf("explicit zeros became defaults: skew %s, redirects %d, min_interval %s",
+			cfg.ClockSkew.Duration, cfg.Responder.MaxRedirects, cfg.Responder.MinInterval.Duration)
+	}
+	if spec := cfg.Targets[0].Spec(cfg, time.Now, "ua", nil); spec.Policy.Skew != 0 {
+		t.Errorf("the probe got skew %s, want 0", spec.Policy.Skew)
+	}
+}
+
+// TestFIFONeverWedgesALoad gives a FIFO that no one writes to as ca_file:
+// reading it would block forever, and with it every later reload.
+func TestFIFONeverWedgesALoad(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "roots.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "c.toml")
+	if err := os.WriteFile(path, []byte("[[target]]\nname = \"a\"\nendpoint = \"a.example:443\"\nca_file = \""+fifo+"\"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { _, err := Load(path); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "a FIFO, not a regular file") || !strings.Contains(err.Error(), `target "a": ca_file`) {
+			t.Errorf("err = %v", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("loading a config whose ca_file is a FIFO blocked")
+	}
+	if _, err := Load(fifo); err == nil || !strings.Contains(err.Error(), "a FIFO") {
+		t.Errorf("a FIFO as the config file itself: %v", err)
+	}
+}
+
+func TestOversizedFilesAreRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "big.pem")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(MaxPEMBytes + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if _, err := LoadCertPool(path); err == nil || !strings.Contains(err.Error(), "more than the") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+// TestManyBadTargetsAreCappedAndNamed checks that a file with thousands of
+// bad targets gets a bounded report that still says how many there are.
+func TestManyBadTargetsAreCappedAndNamed(t *testing.T) {
+	var b strings.Builder
+	const n = 8000
+	for i := range n {
+		fmt.Fprintf(&b, "[[target]]\nname = \"t%d\"\nendpoint = \"bad endpoint\"\n", i)
+	}
+	_, err := Parse([]byte(b.String()), "many.toml")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != maxErrorsShown+1 || !strings.Contains(lines[len(lines)-1], fmt.Sprintf("and %d more errors", n-maxErrorsShown)) {
+		t.Errorf("%d lines, last %q", len(lines), lines[len(lines)-1])
+	}
+	if !strings.HasPrefix(lines[0], `many.toml:3: target "t0": endpoint:`) {
+		t.Errorf("first error %q", lines[0])
+	}
+}
+
+func BenchmarkParseManyBadTargets(b *testing.B) {
+	var sb strings.Builder
+	for i := range 8000 {
+		fmt.Fprintf(&sb, "[[target]]\nname = \"t%d\"\nendpoint = \"bad endpoint\"\n", i)
+	}
+	data := []byte(sb.String())
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(data, "many.toml"); err == nil {
+			b.Fatal("no error")
+		}
+	}
+}
