@@ -74,6 +74,18 @@ func ParseBundle(name string, data []byte) (*Bundle, error) {
 	return b, nil
 }
 
+// HasEndEntity reports whether any certificate in the bundle is not a
+// CA: a file of CA certificates only is a chain or trust store, not a
+// bundle to deploy.
+func (b *Bundle) HasEndEntity() bool {
+	for _, c := range b.Certs {
+		if !c.IsCA {
+			return true
+		}
+	}
+	return false
+}
+
 // ParseKey reads the one private key of a PEM file given with --key; the
 // file may hold certificates too.
 func ParseKey(source string, data []byte) (Key, error) {

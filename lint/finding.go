@@ -89,7 +89,7 @@ var ids = map[ID]idInfo{
 	ChainDuplicate:      {CheckChain, SeverityCritical, "the same certificate appears twice in the bundle"},
 	ChainBadSignature:   {CheckChain, SeverityCritical, "a certificate names the next one as its issuer, but that certificate's key did not sign it or may not sign certificates"},
 	ChainIncomplete:     {CheckChain, SeverityCritical, "the bundle holds only the leaf: clients that do not fetch intermediates will fail to build a chain"},
-	ChainIncludesRoot:   {CheckChain, SeverityWarning, "the bundle includes a self-signed trust anchor, which clients ignore and which only adds bytes to every handshake"},
+	ChainIncludesRoot:   {CheckChain, SeverityWarning, "the bundle includes a self-signed trust anchor: clients must already trust it, so sending it only adds bytes to every handshake"},
 	LeafSelfSigned:      {CheckChain, SeverityCritical, "the leaf is self-signed, so no client trusts it and no CA can revoke it"},
 	LeafIsCA:            {CheckUsage, SeverityCritical, "the first certificate is a CA certificate, not a server certificate"},
 	LeafNoSAN:           {CheckNames, SeverityCritical, "the leaf has no DNS or IP subject alternative names; clients ignore the subject CN"},

@@ -131,7 +131,7 @@ func Run(b *Bundle, opts Options) *Result {
 		Name: b.Name, Leaf: leaf, Issuer: ch.issuer, Certificates: len(b.Certs),
 		MustStaple:    probe.IsMustStaple(leaf),
 		ShortLived:    leaf.NotAfter.Sub(leaf.NotBefore) <= probe.ShortLivedValidity,
-		OCSPURLs:      capURLs(leaf.OCSPServer),
+		OCSPURLs:      ResponderURLs(leaf),
 		CRLURLs:       capURLs(leaf.CRLDistributionPoints),
 		CAIssuersURLs: capURLs(leaf.IssuingCertificateURL),
 		KeysChecked:   len(b.Keys),
@@ -395,6 +395,10 @@ func coverage(c *x509.Certificate) string {
 	}
 	return clip(strings.Join(names, ", "))
 }
+
+// ResponderURLs is the leaf's AIA OCSP URLs, de-duplicated and capped:
+// what --online queries, however many URLs the certificate lists.
+func ResponderURLs(leaf *x509.Certificate) []string { return capURLs(leaf.OCSPServer) }
 
 // capURLs de-duplicates a certificate's URL list and caps it.
 func capURLs(urls []string) []string {
