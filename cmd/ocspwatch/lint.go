@@ -136,6 +136,9 @@ func (c *lintCommand) load() (*bundleSet, error) {
 	if len(c.paths) == 0 {
 		return nil, errors.New("name at least one bundle file or directory")
 	}
+	if c.crit > c.warn {
+		return nil, fmt.Errorf("--crit %s is longer than --warn %s", human.Duration(c.crit), human.Duration(c.warn))
+	}
 	set := &bundleSet{}
 	seen := map[string]bool{}
 	for _, path := range c.paths {
@@ -174,9 +177,6 @@ func (c *lintCommand) load() (*bundleSet, error) {
 			return nil, fmt.Errorf("--key %s: %w", c.keyFile, err)
 		}
 		set.bundles[0].Keys = append(set.bundles[0].Keys, key)
-	}
-	if c.crit > c.warn {
-		return nil, fmt.Errorf("--crit %s is longer than --warn %s", human.Duration(c.crit), human.Duration(c.warn))
 	}
 	return set, nil
 }
