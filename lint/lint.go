@@ -137,112 +137,150 @@ func Run(b *Bundle, opts Options) *Result {
 		KeysChecked:   len(b.Keys),
 		Skipped:       map[Check]string{},
 	}
-	add := func(id ID, format string, args ...any) {
-		r.Findings = append(r.Findings, Finding{ID: id, Message: fmt.Sprintf(format, args...)})
-	}
+	l := &linter{ch: ch, opts: opts, r: r}
 	r.Findings = append(r.Findings, ch.findings...)
+	l.names()
+	l.usage()
+	l.strength()
+	l.validity()
+	l.revocation()
+	l.keyMatch(b.Keys)
+	l.online()
+	return r
+}
 
-	// names
+// linter builds one Result, one check at a time, in report order.
+type linter struct {
+	ch   *chain
+	opts Options
+	r    *Result
+}
+
+func (l *linter) add(id ID, format string, args ...any) {
+	l.r.Findings = append(l.r.Findings, Finding{ID: id, Message: fmt.Sprintf(format, args...)})
+}
+
+func (l *linter) names() {
+	leaf := l.ch.leaf
 	if len(leaf.DNSNames) == 0 && len(leaf.IPAddresses) == 0 {
-		add(LeafNoSAN, "%s has no subject alternative names", ch.label(leaf))
+		l.add(LeafNoSAN, "%s has no subject alternative names", l.ch.label(leaf))
 	}
-	for _, host := range opts.Hosts {
+	for _, host := range l.opts.Hosts {
 		if leaf.VerifyHostname(host) != nil {
-			add(LeafHostMismatch, "%s does not cover %s; it covers %s", ch.label(leaf), clip(host), coverage(leaf))
+			l.add(LeafHostMismatch, "%s does not cover %s; it covers %s", l.ch.label(leaf), clip(host), coverage(leaf))
 		}
 	}
+}
 
-	// usage
+func (l *linter) usage() {
+	leaf := l.ch.leaf
 	if leaf.BasicConstraintsValid && leaf.IsCA {
-		add(LeafIsCA, "%s has basicConstraints CA:TRUE", ch.label(leaf))
+		l.add(LeafIsCA, "%s has basicConstraints CA:TRUE", l.ch.label(leaf))
 	}
+	// A leaf without the key usage extension may be used for anything
+	// (RFC 5280 §4.2.1.3).
 	if need, ok := keyUsageFor(leaf.PublicKey); ok && leaf.KeyUsage != 0 && leaf.KeyUsage&need == 0 {
-		add(LeafKeyUsage, "%s allows only %s; its %s key needs %s", ch.label(leaf), keyUsageNames(leaf.KeyUsage, ", "), keyKind(leaf.PublicKey), keyUsageNames(need, " or "))
+		l.add(LeafKeyUsage, "%s allows only %s; its %s key needs %s", l.ch.label(leaf),
+			keyUsageNames(leaf.KeyUsage, ", "), keyKind(leaf.PublicKey), keyUsageNames(need, " or "))
 	}
 	switch {
 	case len(leaf.ExtKeyUsage) == 0 && len(leaf.UnknownExtKeyUsage) == 0:
-		add(LeafEKUAbsent, "%s has no extended key usage", ch.label(leaf))
+		l.add(LeafEKUAbsent, "%s has no extended key usage", l.ch.label(leaf))
 	case !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageServerAuth) && !slices.Contains(leaf.ExtKeyUsage, x509.ExtKeyUsageAny):
-		add(LeafNoServerAuth, "%s has extended key usage %s", ch.label(leaf), extKeyUsageNames(leaf))
+		l.add(LeafNoServerAuth, "%s has extended key usage %s", l.ch.label(leaf), extKeyUsageNames(leaf))
 	}
+}
 
-	// signature and key strength, for every certificate
-	for _, c := range ch.certs {
-		if weakSignature(c.SignatureAlgorithm) && !ch.selfSigned[c] {
-			add(WeakSignature, "%s is signed with %s", ch.label(c), c.SignatureAlgorithm)
+// strength checks every certificate's signature and key. A trust
+// anchor's own signature is never checked by clients, so it may be weak.
+func (l *linter) strength() {
+	for _, c := range l.ch.certs {
+		if weakSignature(c.SignatureAlgorithm) && !l.ch.selfSigned[c] {
+			l.add(WeakSignature, "%s is signed with %s", l.ch.label(c), c.SignatureAlgorithm)
 		}
 	}
-	for _, c := range ch.certs {
+	for _, c := range l.ch.certs {
 		if weak := weakKey(c.PublicKey); weak != "" {
-			add(WeakKey, "%s has %s", ch.label(c), weak)
+			l.add(WeakKey, "%s has %s", l.ch.label(c), weak)
 		}
 	}
+}
 
-	// validity, for every certificate
-	for _, c := range ch.certs {
-		warn, crit := thresholds(opts.Warn, opts.Crit, c.NotAfter.Sub(c.NotBefore))
-		left := c.NotAfter.Sub(opts.Now)
+// validity checks every certificate: an expiring intermediate breaks the
+// chain as surely as an expiring leaf.
+func (l *linter) validity() {
+	now := l.opts.Now
+	for _, c := range l.ch.certs {
+		warn, crit := thresholds(l.opts.Warn, l.opts.Crit, c.NotAfter.Sub(c.NotBefore))
+		left := c.NotAfter.Sub(now)
 		switch {
-		case opts.Now.Before(c.NotBefore):
-			add(NotYetValid, "%s is valid from %s (%s)", ch.label(c), stamp(c.NotBefore), human.Until(c.NotBefore, opts.Now))
-		case opts.Now.After(c.NotAfter):
-			add(Expired, "%s expired at %s (%s)", ch.label(c), stamp(c.NotAfter), human.Expiry(c.NotAfter, opts.Now))
+		case now.Before(c.NotBefore):
+			l.add(NotYetValid, "%s is valid from %s (%s)", l.ch.label(c), stamp(c.NotBefore), human.Until(c.NotBefore, now))
+		case now.After(c.NotAfter):
+			l.add(Expired, "%s expired at %s (%s)", l.ch.label(c), stamp(c.NotAfter), human.Expiry(c.NotAfter, now))
 		case left <= crit:
-			add(ExpiresVerySoon, "%s %s, within the critical threshold of %s", ch.label(c), human.Expiry(c.NotAfter, opts.Now), human.Duration(crit))
+			l.add(ExpiresVerySoon, "%s %s, within the critical threshold of %s", l.ch.label(c), human.Expiry(c.NotAfter, now), human.Duration(crit))
 		case left <= warn:
-			add(ExpiresSoon, "%s %s, within the warning threshold of %s", ch.label(c), human.Expiry(c.NotAfter, opts.Now), human.Duration(warn))
+			l.add(ExpiresSoon, "%s %s, within the warning threshold of %s", l.ch.label(c), human.Expiry(c.NotAfter, now), human.Duration(warn))
 		}
 	}
+}
 
-	// must-staple and revocation
+func (l *linter) revocation() {
+	leaf, r := l.ch.leaf, l.r
 	if r.MustStaple && len(r.OCSPURLs) == 0 {
-		add(MustStapleNoOCSP, "%s carries the TLS Feature status_request and no AIA OCSP URL", ch.label(leaf))
+		l.add(MustStapleNoOCSP, "%s carries the TLS Feature status_request and no AIA OCSP URL", l.ch.label(leaf))
 	}
-	switch {
-	case opts.Require == RequireOCSP && len(r.OCSPURLs) == 0:
-		add(NoOCSPURL, "%s has no AIA OCSP URL%s", ch.label(leaf), crlNote(r.CRLURLs))
-	case opts.Require == RequireCRL && len(r.CRLURLs) == 0:
-		add(NoCRLURL, "%s has no CRL distribution point%s", ch.label(leaf), ocspNote(r.OCSPURLs))
-	case opts.Require == RequireAny && len(r.OCSPURLs) == 0 && len(r.CRLURLs) == 0 && !r.ShortLived:
-		add(NoRevocationURL, "%s is valid for %s with no OCSP or CRL URL; only certificates valid for %s or less may omit both",
-			ch.label(leaf), human.Duration(leaf.NotAfter.Sub(leaf.NotBefore)), human.Duration(probe.ShortLivedValidity))
+	switch require := l.opts.Require; {
+	case require == RequireOCSP && len(r.OCSPURLs) == 0:
+		l.add(NoOCSPURL, "%s has no AIA OCSP URL%s", l.ch.label(leaf), crlNote(r.CRLURLs))
+	case require == RequireCRL && len(r.CRLURLs) == 0:
+		l.add(NoCRLURL, "%s has no CRL distribution point%s", l.ch.label(leaf), ocspNote(r.OCSPURLs))
+	case require == RequireAny && len(r.OCSPURLs) == 0 && len(r.CRLURLs) == 0 && !r.ShortLived:
+		l.add(NoRevocationURL, "%s is valid for %s with no OCSP or CRL URL; only certificates valid for %s or less may omit both",
+			l.ch.label(leaf), human.Duration(leaf.NotAfter.Sub(leaf.NotBefore)), human.Duration(probe.ShortLivedValidity))
 	}
-	if len(r.CAIssuersURLs) == 0 && !ch.selfSigned[leaf] {
-		add(NoCAIssuersURL, "%s has no AIA caIssuers URL", ch.label(leaf))
+	if len(r.CAIssuersURLs) == 0 && !l.ch.selfSigned[leaf] {
+		l.add(NoCAIssuersURL, "%s has no AIA caIssuers URL", l.ch.label(leaf))
 	}
+}
 
-	// key match
-	if len(b.Keys) == 0 {
-		r.Skipped[CheckKeyMatch] = "no private key in the bundle or given with --key"
+// keyMatch compares each private key with the leaf and, on a mismatch,
+// says which certificate of the bundle the key belongs to, if any: a
+// key paired with the intermediate is a common copy-paste mistake.
+func (l *linter) keyMatch(keys []Key) {
+	leaf := l.ch.leaf
+	if len(keys) == 0 {
+		l.r.Skipped[CheckKeyMatch] = "no private key in the bundle or given with --key"
 	}
-	for _, k := range b.Keys {
+	for _, k := range keys {
 		if samePublicKey(k.Public, leaf.PublicKey) {
 			continue
 		}
 		belongs := ""
-		for _, c := range ch.certs {
+		for _, c := range l.ch.certs {
 			if samePublicKey(k.Public, c.PublicKey) {
-				belongs = "; it belongs to " + ch.label(c)
+				belongs = "; it belongs to " + l.ch.label(c)
 			}
 		}
-		add(KeyMismatch, "the %s key from %s is not the key of %s%s", keyKind(k.Public), clip(k.Source), ch.label(leaf), belongs)
+		l.add(KeyMismatch, "the %s key from %s is not the key of %s%s", keyKind(k.Public), clip(k.Source), l.ch.label(leaf), belongs)
 	}
+}
 
-	// online
+func (l *linter) online() {
 	switch {
-	case !opts.OnlineWanted:
-		r.Skipped[CheckOnline] = "not asked for (--online)"
-	case len(r.OCSPURLs) == 0:
-		r.Skipped[CheckOnline] = "the leaf names no OCSP responder"
-	case ch.issuer == nil:
-		r.Skipped[CheckOnline] = "the bundle does not hold the leaf's issuer, which the OCSP request needs"
-	case opts.Online == nil:
-		r.Skipped[CheckOnline] = "no responder report was given"
+	case !l.opts.OnlineWanted:
+		l.r.Skipped[CheckOnline] = "not asked for (--online)"
+	case len(l.r.OCSPURLs) == 0:
+		l.r.Skipped[CheckOnline] = "the leaf names no OCSP responder"
+	case l.ch.issuer == nil:
+		l.r.Skipped[CheckOnline] = "the bundle does not hold the leaf's issuer, which the OCSP request needs"
+	case l.opts.Online == nil:
+		l.r.Skipped[CheckOnline] = "no responder report was given"
 	default:
-		r.Online = opts.Online
-		r.Findings = append(r.Findings, onlineFindings(opts.Online)...)
+		l.r.Online = l.opts.Online
+		l.r.Findings = append(l.r.Findings, onlineFindings(l.opts.Online)...)
 	}
-	return r
 }
 
 // onlineFindings maps a responder report's problems to findings, one per
