@@ -108,13 +108,15 @@ func (r *Result) Fails(strict bool) bool {
 }
 
 // Leaf returns the bundle's leaf and, when the bundle holds it, the
-// leaf's issuer: what an OCSP request needs.
+// leaf's issuer: what an OCSP request needs. The bundle holds at least
+// one certificate, as ParseBundle ensures.
 func Leaf(b *Bundle) (leaf, issuer *x509.Certificate) {
 	ch := analyzeChain(b.Certs)
 	return ch.leaf, ch.issuer
 }
 
-// Run lints one bundle.
+// Run lints one bundle, which holds at least one certificate, as
+// ParseBundle ensures.
 func Run(b *Bundle, opts Options) *Result {
 	if opts.Warn <= 0 {
 		opts.Warn = DefaultWarn
