@@ -513,3 +513,10 @@ func TestSafeEscapesWhatATerminalActsOn(t *testing.T) {
 		}
 	}
 }
+
+func TestLintHelpExitsZero(t *testing.T) {
+	code, out, errOut := runCLI("lint", "--help")
+	if code != exitOK || !strings.Contains(out, "--require=any") || errOut != "" {
+		t.Errorf("exit %d, stderr %q\n%s", code, errOut, out)
+	}
+}
