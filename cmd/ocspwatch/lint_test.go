@@ -313,20 +313,22 @@ type junitDoc struct {
 		Tests    int    `xml:"tests,attr"`
 		Failures int    `xml:"failures,attr"`
 		Skipped  int    `xml:"skipped,attr"`
-		Cases    []struct {
-			Name      string `xml:"name,attr"`
-			ClassName string `xml:"classname,attr"`
-			Failure   *struct {
-				Type    string `xml:"type,attr"`
-				Message string `xml:"message,attr"`
-				Text    string `xml:",chardata"`
-			} `xml:"failure"`
-			Skipped *struct {
-				Message string `xml:"message,attr"`
-			} `xml:"skipped"`
-			SystemOut string `xml:"system-out"`
-		} `xml:"testcase"`
+		Cases    []junitCaseDoc `xml:"testcase"`
 	} `xml:"testsuite"`
+}
+
+type junitCaseDoc struct {
+	Name      string `xml:"name,attr"`
+	ClassName string `xml:"classname,attr"`
+	Failure   *struct {
+		Type    string `xml:"type,attr"`
+		Message string `xml:"message,attr"`
+		Text    string `xml:",chardata"`
+	} `xml:"failure"`
+	Skipped *struct {
+		Message string `xml:"message,attr"`
+	} `xml:"skipped"`
+	SystemOut string `xml:"system-out"`
 }
 
 func TestLintJUnitOutput(t *testing.T) {
@@ -374,21 +376,7 @@ func TestLintJUnitOutput(t *testing.T) {
 		if !mapsEqual(failed, wantFailed) || badSuite.Failures != 2 || badSuite.Skipped != 2 || doc.Failures != 2 || doc.Skipped != 3 {
 			t.Errorf("strict=%v: failed %v (suite %d, total %d), skipped %d/%d, want %v", strict, failed, badSuite.Failures, doc.Failures, badSuite.Skipped, doc.Skipped, wantFailed)
 		}
-		chain := badSuite.Cases[slices.IndexFunc(badSuite.Cases, func(c struct {
-			Name      string `xml:"name,attr"`
-			ClassName string `xml:"classname,attr"`
-			Failure   *struct {
-				Type    string `xml:"type,attr"`
-				Message string `xml:"message,attr"`
-				Text    string `xml:",chardata"`
-			} `xml:"failure"`
-			Skipped *struct {
-				Message string `xml:"message,attr"`
-			} `xml:"skipped"`
-			SystemOut string `xml:"system-out"`
-		}) bool {
-			return c.Name == "chain"
-		})]
+		chain := badSuite.Cases[slices.IndexFunc(badSuite.Cases, func(c junitCaseDoc) bool { return c.Name == "chain" })]
 		// The root warning fails the check only when strict.
 		if strict != strings.Contains(chain.Failure.Text, "warning chain_includes_root") || strict == strings.Contains(chain.SystemOut, "warning chain_includes_root") {
 			t.Errorf("strict=%v: failure %q, system-out %q", strict, chain.Failure.Text, chain.SystemOut)
