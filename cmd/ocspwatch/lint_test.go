@@ -309,10 +309,10 @@ type junitDoc struct {
 	Failures int      `xml:"failures,attr"`
 	Skipped  int      `xml:"skipped,attr"`
 	Suites   []struct {
-		Name     string `xml:"name,attr"`
-		Tests    int    `xml:"tests,attr"`
-		Failures int    `xml:"failures,attr"`
-		Skipped  int    `xml:"skipped,attr"`
+		Name     string         `xml:"name,attr"`
+		Tests    int            `xml:"tests,attr"`
+		Failures int            `xml:"failures,attr"`
+		Skipped  int            `xml:"skipped,attr"`
 		Cases    []junitCaseDoc `xml:"testcase"`
 	} `xml:"testsuite"`
 }
