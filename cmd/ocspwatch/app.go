@@ -30,7 +30,7 @@ func newApp(stdout, stderr io.Writer) (*kingpin.Application, map[string]command)
 	app.Terminate(nil)
 	app.HelpFlag.Short('h')
 	commands := map[string]command{}
-	for _, c := range []command{&agentCommand{}, &checkCommand{}, &checkConfigCommand{}, &demoCommand{}, &versionCommand{}} {
+	for _, c := range []command{&agentCommand{}, &checkCommand{}, &checkConfigCommand{}, &demoCommand{}, &versionCommand{}, &lintCommand{}} {
 		clause := c.register(app)
 		commands[clause.FullCommand()] = c
 	}

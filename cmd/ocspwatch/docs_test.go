@@ -12,6 +12,7 @@ import (
 	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/exporter"
 	"github.com/ocspwatch/ocspwatch/internal/demo"
+	"github.com/ocspwatch/ocspwatch/lint"
 	"github.com/ocspwatch/ocspwatch/probe"
 )
 
@@ -132,6 +133,27 @@ func TestReadmeListsTheDemoFleet(t *testing.T) {
 	for _, target := range demo.Targets {
 		if !strings.Contains(doc, "`"+target.Name+"`") {
 			t.Errorf("the quick start does not list demo target %q (%s)", target.Name, target.Situation)
+		}
+	}
+}
+
+var lintFindingRowRE = regexp.MustCompile("(?m)^\\| `([^`]+)` \\| (warning|critical) \\| ([a-z_]+) \\|")
+
+func TestReadmeDocumentsEveryLintFinding(t *testing.T) {
+	text := section(t, readme(t), "### Lint findings")
+	var ids []string
+	for _, id := range lint.AllIDs() {
+		ids = append(ids, string(id))
+	}
+	sameSet(t, "lint finding", tableKeys(text), ids)
+	rows := lintFindingRowRE.FindAllStringSubmatch(text, -1)
+	if len(rows) != len(ids) {
+		t.Errorf("%d finding rows have a severity and a check, want %d", len(rows), len(ids))
+	}
+	for _, row := range rows {
+		id := lint.ID(row[1])
+		if string(id.Severity()) != row[2] || string(id.Check()) != row[3] {
+			t.Errorf("README says %s is %s in %s; the code says %s in %s", id, row[2], row[3], id.Severity(), id.Check())
 		}
 	}
 }

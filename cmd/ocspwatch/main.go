@@ -2,7 +2,7 @@
 // OCSP staples that TLS endpoints serve and the OCSP responders that
 // certificates name, and exports the results to Prometheus.
 //
-// Subcommands: agent (the default), check, check-config, demo and version.
+// Subcommands: agent (the default), check, check-config, demo, lint and version.
 package main
 
 import "os"

@@ -34,11 +34,20 @@ type KeyType int
 const (
 	ECDSAP256 KeyType = iota
 	RSA2048
+	// RSA1024 and ECDSAP224 are too weak for the Web PKI, for tests of
+	// linters that must reject them.
+	RSA1024
+	ECDSAP224
 )
 
 func newKey(kt KeyType) (crypto.Signer, error) {
-	if kt == RSA2048 {
+	switch kt {
+	case RSA2048:
 		return rsa.GenerateKey(rand.Reader, 2048)
+	case RSA1024:
+		return rsa.GenerateKey(rand.Reader, 1024)
+	case ECDSAP224:
+		return ecdsa.GenerateKey(elliptic.P224(), rand.Reader)
 	}
 	return ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 }
@@ -163,6 +172,24 @@ type LeafOptions struct {
 	NotBefore   time.Time
 	NotAfter    time.Time
 	KeyType     KeyType
+
+	// The fields below build leaves wrong on purpose, for linter tests.
+
+	// CAIssuers sets the AIA caIssuers URLs.
+	CAIssuers []string
+	// KeyUsage replaces digitalSignature|keyEncipherment when non-zero.
+	KeyUsage x509.KeyUsage
+	// ExtKeyUsage replaces serverAuth when non-nil; NoExtKeyUsage leaves
+	// the extension out.
+	ExtKeyUsage   []x509.ExtKeyUsage
+	NoExtKeyUsage bool
+	// NoSAN keeps the name in the subject CN only, with no SAN extension.
+	NoSAN bool
+	// SignatureAlgorithm overrides the issuer's default, e.g. SHA1WithRSA
+	// under an RSA issuer.
+	SignatureAlgorithm x509.SignatureAlgorithm
+	// SelfSigned signs the leaf with its own key instead of ca's.
+	SelfSigned bool
 }
 
 var oidTLSFeature = asn1.ObjectIdentifier{1, 3, 6, 1, 5, 5, 7, 1, 24}
@@ -185,6 +212,20 @@ func (ca *Cert) NewLeaf(opts LeafOptions) (*Cert, error) {
 		BasicConstraintsValid: true,
 		NotBefore:             opts.NotBefore,
 		NotAfter:              opts.NotAfter,
+		IssuingCertificateURL: opts.CAIssuers,
+		SignatureAlgorithm:    opts.SignatureAlgorithm,
+	}
+	if opts.KeyUsage != 0 {
+		t.KeyUsage = opts.KeyUsage
+	}
+	if opts.ExtKeyUsage != nil {
+		t.ExtKeyUsage = opts.ExtKeyUsage
+	}
+	if opts.NoExtKeyUsage {
+		t.ExtKeyUsage = nil
+	}
+	if opts.NoSAN {
+		t.DNSNames, t.IPAddresses = nil, nil
 	}
 	if opts.NotBefore.IsZero() {
 		t.NotBefore = Epoch.Add(-30 * 24 * time.Hour)
@@ -199,6 +240,9 @@ func (ca *Cert) NewLeaf(opts LeafOptions) (*Cert, error) {
 			return nil, err
 		}
 		t.ExtraExtensions = append(t.ExtraExtensions, pkix.Extension{Id: oidTLSFeature, Value: value})
+	}
+	if opts.SelfSigned {
+		return issue(t, nil, opts.KeyType)
 	}
 	return issue(t, ca, opts.KeyType)
 }
