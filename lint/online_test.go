@@ -27,7 +27,7 @@ func TestOnlineFindingsFromALoopbackResponder(t *testing.T) {
 				ProducedAt: now, Signer: p.inter}.MustDER()
 		}
 	}
-	pool := probe.NewResponderPool(probe.NewHTTPClient(probe.ClientOptions{}), 0, 0, clock)
+	pool := probe.NewResponderPool(context.Background(), probe.NewHTTPClient(probe.ClientOptions{}), 0, 0, clock)
 	for _, tc := range []struct {
 		name    string
 		answer  func(testpki.Query) []byte

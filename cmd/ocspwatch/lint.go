@@ -68,7 +68,7 @@ func (c *lintCommand) run(stdout, stderr io.Writer) int {
 	defer stop()
 	var pool *probe.ResponderPool
 	if c.online {
-		pool = probe.NewResponderPool(probe.NewHTTPClient(probe.ClientOptions{}), 0, 0, nil)
+		pool = probe.NewResponderPool(ctx, probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: probe.DefaultMaxRedirects}), 0, 0, nil)
 	}
 	now := time.Now()
 	results := make([]*lint.Result, 0, len(set.bundles))
@@ -113,7 +113,7 @@ func (c *lintCommand) queryResponders(ctx context.Context, b *lint.Bundle, pool 
 	defer cancel()
 	return probe.RunTarget(ctx, probe.TargetSpec{
 		Name: b.Name, Leaf: leaf, Issuer: issuer, QueryResponder: true,
-		ResponderURLs: urls, Method: probe.MethodAuto, UserAgent: userAgent(),
+		ResponderURLs: urls, Method: probe.MethodAuto, UserAgent: userAgent(), Policy: probe.VerifyPolicy{Skew: probe.DefaultSkew},
 	}, pool)
 }
 
