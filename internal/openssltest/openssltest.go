@@ -127,11 +127,18 @@ func (r *Responder) Restart(t testing.TB) {
 // by offset (such as "-2h"), through Debian's libfaketime.
 func FaketimeEnv(t testing.TB, offset string) []string {
 	t.Helper()
+	return []string{"LD_PRELOAD=" + FaketimeLib(t), "FAKETIME=" + offset}
+}
+
+// FaketimeLib is the path of Debian's libfaketime, for a program to be
+// run with LD_PRELOAD and libfaketime's other variables.
+func FaketimeLib(t testing.TB) string {
+	t.Helper()
 	libs, _ := filepath.Glob("/usr/lib/*/faketime/libfaketime.so.1")
 	if len(libs) == 0 {
 		t.Fatal("libfaketime is not installed; run the README's test command, which installs Debian's faketime")
 	}
-	return []string{"LD_PRELOAD=" + libs[0], "FAKETIME=" + offset}
+	return libs[0]
 }
 
 // Output is what the responder printed, including one line per request.
