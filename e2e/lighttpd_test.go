@@ -26,6 +26,9 @@ type lighttpdSocket struct {
 func startLighttpd(t *testing.T, p *stackPKI, sockets []lighttpdSocket) *proc.Process {
 	t.Helper()
 	bin := requireTool(t, "lighttpd", "lighttpd")
+	if _, err := os.Stat("/usr/lib/lighttpd/mod_openssl.so"); err != nil {
+		t.Fatalf("lighttpd's TLS module is not installed; run the README's test command, which installs Debian's lighttpd-mod-openssl: %v", err)
+	}
 	dir := t.TempDir()
 	errorLog := filepath.Join(dir, "error.log")
 	var b strings.Builder
