@@ -40,9 +40,15 @@ func (p *opensslPKI) openssl(t *testing.T, args ...string) {
 	}
 }
 
+// extraLeaf is one more good leaf for newOpenSSLPKI, whose AIA names the
+// responder on ocspPort: a port with no responder, or one that tests start
+// themselves, so each certificate of a server meets its own responder.
+type extraLeaf struct{ name, ocspPort string }
+
 // newOpenSSLPKI makes a root, an intermediate, a delegated OCSP signer and
-// four leaves whose AIA names the delegated responder on delegatedPort.
-func newOpenSSLPKI(t *testing.T, delegatedPort, caSignedPort string) *opensslPKI {
+// four leaves whose AIA names the delegated responder on delegatedPort,
+// plus any extra leaves.
+func newOpenSSLPKI(t *testing.T, delegatedPort, caSignedPort string, extra ...extraLeaf) *opensslPKI {
 	t.Helper()
 	p := &opensslPKI{dir: t.TempDir(), root: "root", inter: "inter", signer: "signer",
 		good: "good", revoked: "revoked", mustStaple: "muststaple", noOCSP: "noocsp",
@@ -56,6 +62,9 @@ func newOpenSSLPKI(t *testing.T, delegatedPort, caSignedPort string) *opensslPKI
 		"[revoked]\n" + leaf + aia +
 		"[muststaple]\n" + leaf + aia + "tlsfeature = status_request\n" +
 		"[noocsp]\n" + leaf + "crlDistributionPoints = URI:http://127.0.0.1:9/intermediate.crl\n"
+	for _, e := range extra {
+		ext += "[" + e.name + "]\n" + leaf + "authorityInfoAccess = OCSP;URI:http://127.0.0.1:" + e.ocspPort + "\n"
+	}
 	if err := os.WriteFile(filepath.Join(p.dir, "ext.cnf"), []byte(ext), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -78,14 +87,22 @@ func newOpenSSLPKI(t *testing.T, delegatedPort, caSignedPort string) *opensslPKI
 		issue(name, "/O=ocspwatch e2e/CN="+name, p.inter, 10+i)
 		writeConcat(t, p.chain(name), p.pem(name), p.pem(p.inter))
 	}
+	for i, e := range extra {
+		issue(e.name, "/O=ocspwatch e2e/CN="+e.name, p.inter, 20+i)
+		writeConcat(t, p.chain(e.name), p.pem(e.name), p.pem(p.inter))
+	}
 	writeConcat(t, filepath.Join(p.dir, "trust.pem"), p.pem(p.inter), p.pem(p.root))
 
-	index := openssltest.Index([]openssltest.IndexEntry{
+	entries := []openssltest.IndexEntry{
 		{Cert: loadCert(t, p.pem(p.good))},
 		{Cert: loadCert(t, p.pem(p.revoked)), Revoked: true, RevokedAt: time.Now().Add(-time.Hour)},
 		{Cert: loadCert(t, p.pem(p.mustStaple))},
 		{Cert: loadCert(t, p.pem(p.noOCSP))},
-	})
+	}
+	for _, e := range extra {
+		entries = append(entries, openssltest.IndexEntry{Cert: loadCert(t, p.pem(e.name))})
+	}
+	index := openssltest.Index(entries)
 	indexFile := filepath.Join(p.dir, "index.txt")
 	if err := os.WriteFile(indexFile, []byte(index), 0o600); err != nil {
 		t.Fatal(err)

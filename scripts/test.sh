@@ -13,6 +13,12 @@ have nginx || need+=(nginx)
 have promtool || need+=(prometheus)
 have amtool || need+=(prometheus-alertmanager)
 have systemd-analyze || need+=(systemd)
+have apache2 || need+=(apache2)
+have haproxy || need+=(haproxy)
+have caddy || need+=(caddy)
+have lighttpd || need+=(lighttpd)
+[ -e /usr/lib/lighttpd/mod_openssl.so ] || need+=(lighttpd-mod-openssl)
+have faketime || need+=(faketime)
 if [ "${#need[@]}" -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo

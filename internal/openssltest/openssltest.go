@@ -53,6 +53,10 @@ type Files struct {
 	Index, CA, Signer, SignerKey string
 	// ByKey makes the responder identify itself by key hash (-resp_key_id).
 	ByKey bool
+	// ClockOffset, such as "-2h", runs the responder under faketime with
+	// its clock moved by that much, so it signs answers whose ThisUpdate
+	// and NextUpdate (an hour later) lie in the past or the future.
+	ClockOffset string
 }
 
 // Responder is a running `openssl ocsp` process.
@@ -105,11 +109,36 @@ func (r *Responder) Restart(t testing.TB) {
 	if r.files.ByKey {
 		args = append(args, "-resp_key_id")
 	}
-	r.proc = proc.Start(t, Require(t), args...)
+	bin := Require(t)
+	if r.files.ClockOffset != "" {
+		// env execs openssl in its place with libfaketime preloaded, so
+		// the process that Stop signals is openssl itself; the faketime
+		// command would fork, and leave openssl running when killed.
+		bin, args = "/usr/bin/env", append(append(FaketimeEnv(t, r.files.ClockOffset), bin), args...)
+	}
+	r.proc = proc.Start(t, bin, args...)
 	// openssl announces readiness on its output. A TCP connect would be
 	// the usual check, but openssl 3.0 stalls forever on a connection that
 	// closes without sending a request, so none is opened before it is up.
 	r.proc.WaitOutput(t, "waiting for OCSP client connections", 10*time.Second)
+}
+
+// FaketimeEnv is the environment that runs a program with its clock moved
+// by offset (such as "-2h"), through Debian's libfaketime.
+func FaketimeEnv(t testing.TB, offset string) []string {
+	t.Helper()
+	return []string{"LD_PRELOAD=" + FaketimeLib(t), "FAKETIME=" + offset}
+}
+
+// FaketimeLib is the path of Debian's libfaketime, for a program to be
+// run with LD_PRELOAD and libfaketime's other variables.
+func FaketimeLib(t testing.TB) string {
+	t.Helper()
+	libs, _ := filepath.Glob("/usr/lib/*/faketime/libfaketime.so.1")
+	if len(libs) == 0 {
+		t.Fatal("libfaketime is not installed; run the README's test command, which installs Debian's faketime")
+	}
+	return libs[0]
 }
 
 // Output is what the responder printed, including one line per request.
