@@ -272,4 +272,6 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-func unix(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+// unix goes through whole seconds: UnixNano overflows past 2262, and
+// RFC 5280's "no expiry" NotAfter is 9999-12-31.
+func unix(t time.Time) float64 { return float64(t.Unix()) + float64(t.Nanosecond())/1e9 }

@@ -3,6 +3,7 @@ package exporter
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -44,4 +45,14 @@ func FuzzLabelValue(f *testing.F) {
 			t.Fatalf("a valid short value changed: %q -> %q", s, got)
 		}
 	})
+}
+
+func TestUnixSurvivesYear9999(t *testing.T) {
+	noExpiry := time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+	if got := unix(noExpiry); got != 253402300799 {
+		t.Errorf("unix(9999-12-31T23:59:59Z) = %v, want 253402300799", got)
+	}
+	if got := unix(time.Unix(1, 500_000_000)); got != 1.5 {
+		t.Errorf("unix(1.5s) = %v", got)
+	}
 }

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"mime"
 	"net"
 	"net/http"
@@ -305,6 +306,8 @@ func classifyTransport(ctx context.Context, err error, trace *phaseTrace) Reason
 	return ReasonResponderConnect
 }
 
+const maxMaxAgeSeconds = int64(math.MaxInt64 / time.Second)
+
 func readCacheHeaders(h http.Header) CacheInfo {
 	var c CacheInfo
 	for _, directive := range strings.Split(h.Get("Cache-Control"), ",") {
@@ -313,7 +316,9 @@ func readCacheHeaders(h http.Header) CacheInfo {
 			continue
 		}
 		if secs, err := strconv.ParseInt(strings.Trim(value, `"`), 10, 64); err == nil && secs >= 0 {
-			d := time.Duration(secs) * time.Second
+			// A max-age past what a Duration holds (292 years) is capped
+			// there rather than wrapping to a negative value.
+			d := time.Duration(min(secs, maxMaxAgeSeconds)) * time.Second
 			c.MaxAge = &d
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/asn1"
+	"net/http"
 	"testing"
 	"time"
 
@@ -173,5 +174,18 @@ func TestRevocationReasonAbsentIsEmpty(t *testing.T) {
 	v = verifyResponse(testpki.Response{Entries: []testpki.Entry{e}, ProducedAt: now, Signer: p.inter}.MustDER(), p.leaf.Cert, p.inter.Cert, now, VerifyPolicy{})
 	if v.CertStatus != CertRevoked || v.RevocationReason != "" {
 		t.Errorf("revoked without a reason: status %s reason %q", v.CertStatus, v.RevocationReason)
+	}
+}
+
+func TestCacheHeadersSurviveHugeMaxAge(t *testing.T) {
+	h := http.Header{}
+	h.Set("Cache-Control", "public, max-age=18446744073")
+	c := readCacheHeaders(h)
+	if c.MaxAge == nil || *c.MaxAge <= 0 {
+		t.Fatalf("max-age=18446744073 read as %v", c.MaxAge)
+	}
+	h.Set("Cache-Control", "max-age=99999999999999999999")
+	if c := readCacheHeaders(h); c.MaxAge != nil {
+		t.Errorf("an unparsable max-age read as %v", *c.MaxAge)
 	}
 }

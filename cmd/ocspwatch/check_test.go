@@ -11,6 +11,7 @@ import (
 	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/openssltest"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
+	"github.com/ocspwatch/ocspwatch/probe"
 )
 
 // livePKI is valid around the real clock, since `check` runs on it and
@@ -205,6 +206,27 @@ func TestCheckBadInputIsOneLine(t *testing.T) {
 		code, out, errOut := runCLI(tc.args...)
 		if code != exitError || out != "" || strings.Count(errOut, "\n") != 1 || !strings.Contains(errOut, tc.want) {
 			t.Errorf("%v: exit %d stdout %q stderr %q, want exit 2 and one line with %q", tc.args, code, out, errOut, tc.want)
+		}
+	}
+}
+
+// TestCheckTextEscapesRemoteText: a subject or a problem detail carrying
+// ESC, BEL and CR must not forge a "verdict: OK" line on a terminal.
+func TestCheckTextEscapesRemoteText(t *testing.T) {
+	forged := "evil\x1b[2K\r\averdict: OK\nverdict: OK"
+	rep := &probe.Report{
+		Cert:     &probe.CertInfo{Subject: "CN=" + forged, Issuer: "CN=ca", SerialNumber: "1", NotAfter: time.Unix(0, 0)},
+		Failures: []probe.Problem{{Reason: probe.ReasonStapleMissing, Detail: forged}},
+	}
+	var out bytes.Buffer
+	writeText(&out, rep, "host:443", time.Unix(0, 0))
+	text := out.String()
+	if strings.ContainsAny(text, "\x1b\r\a") {
+		t.Errorf("raw control characters reached the output: %q", text)
+	}
+	for _, l := range strings.Split(text, "\n") {
+		if strings.TrimSpace(l) == "verdict: OK" {
+			t.Errorf("a forged verdict line was printed:\n%s", text)
 		}
 	}
 }

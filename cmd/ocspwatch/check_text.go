@@ -16,10 +16,13 @@ import (
 func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	defer w.Flush()
+	// Every value passes human.Safe: subjects, URLs and error details come
+	// from certificates and servers, and must not move the cursor or
+	// print a line of their own.
 	line := func(label, format string, args ...any) {
-		fmt.Fprintf(w, "  %s\t%s\n", label, fmt.Sprintf(format, args...))
+		fmt.Fprintf(w, "  %s\t%s\n", label, human.Safe(fmt.Sprintf(format, args...)))
 	}
-	fmt.Fprintf(w, "ocspwatch check %s\n", target)
+	fmt.Fprintf(w, "ocspwatch check %s\n", human.Safe(target))
 	if c := rep.Cert; c != nil {
 		line("certificate", "%s (serial %s)", c.Subject, c.SerialNumber)
 		line("", "issued by %s", c.Issuer)
@@ -101,7 +104,7 @@ func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
 	}
 	fmt.Fprintf(w, "verdict: %d problem(s)\n", len(rep.Failures))
 	for _, p := range rep.Failures {
-		fmt.Fprintf(w, "  - %s\n", p)
+		fmt.Fprintf(w, "  - %s\n", human.Safe(p.String()))
 	}
 }
 
@@ -127,7 +130,7 @@ func writeVerification(line func(string, string, ...any), v *probe.Verification,
 	if v.NextUpdate != nil {
 		line("next update", "%s (%s)", stamp(*v.NextUpdate), human.Expiry(*v.NextUpdate, now))
 	} else {
-		line("next update", "none: clients may cache it forever")
+		line("next update", "none: RFC 5019 clients reject such a response")
 	}
 	line("produced at", "%s", stamp(v.ProducedAt))
 	if v.NextUpdateAfterCertExpiry {

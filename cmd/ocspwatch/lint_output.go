@@ -10,8 +10,6 @@ import (
 	"strings"
 	"text/tabwriter"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/ocspwatch/ocspwatch/internal/human"
 	"github.com/ocspwatch/ocspwatch/lint"
@@ -138,29 +136,8 @@ func leafNames(c *x509.Certificate) string {
 
 const shownNames = 10
 
-// safe escapes what a terminal would act on: control and format
-// characters (ESC, CR, bidi overrides) and invalid UTF-8 become \x or \u
-// escapes, so certificate text prints as one inert line.
-func safe(s string) string {
-	var b strings.Builder
-	for len(s) > 0 {
-		r, size := utf8.DecodeRuneInString(s)
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[0])
-		case r == '\\':
-			b.WriteString(`\\`)
-		case unicode.IsPrint(r):
-			b.WriteRune(r)
-		case r < utf8.RuneSelf:
-			fmt.Fprintf(&b, `\x%02x`, r)
-		default:
-			fmt.Fprintf(&b, `\u%04x`, r)
-		}
-		s = s[size:]
-	}
-	return b.String()
-}
+// safe escapes what a terminal would act on; see human.Safe.
+func safe(s string) string { return human.Safe(s) }
 
 // The JSON output of `ocspwatch lint` is a documented contract (README,
 // "Linting certificates before deploy"); these types pin it apart from

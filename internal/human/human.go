@@ -1,11 +1,14 @@
 // Package human formats durations and instants the way operators read
-// them: "3d4h", "expires in 2h5m", "expired 10m ago".
+// them ("3d4h", "expires in 2h5m", "expired 10m ago"), and makes remote
+// text safe to print on a terminal.
 package human
 
 import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Duration renders d with its two largest units, down to seconds:
@@ -60,4 +63,29 @@ func Expiry(t, now time.Time) string {
 		return "expires now"
 	}
 	return "expired " + Duration(now.Sub(t)) + " ago"
+}
+
+// Safe escapes what a terminal would act on: control and format
+// characters (ESC, BEL, CR, bidi overrides) and invalid UTF-8 become \x
+// or \u escapes, so text from a certificate or a server prints as one
+// inert line and cannot forge another, such as "verdict: OK".
+func Safe(s string) string {
+	var b strings.Builder
+	for len(s) > 0 {
+		r, size := utf8.DecodeRuneInString(s)
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[0])
+		case r == '\\':
+			b.WriteString(`\\`)
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		case r < utf8.RuneSelf:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			fmt.Fprintf(&b, `\u%04x`, r)
+		}
+		s = s[size:]
+	}
+	return b.String()
 }
