@@ -13,6 +13,14 @@ have nginx || need+=(nginx)
 have promtool || need+=(prometheus)
 have amtool || need+=(prometheus-alertmanager)
 have systemd-analyze || need+=(systemd)
+# Real STARTTLS servers for probe/starttls.
+have exim4 || need+=(exim4-daemon-heavy)
+have dovecot || need+=(dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-managesieved)
+have slapd || need+=(slapd)
+have pg_ctlcluster || need+=(postgresql)
+have mariadbd || need+=(mariadb-server-core)
+have vsftpd || need+=(vsftpd)
+have prosody || need+=(prosody)
 if [ "${#need[@]}" -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo

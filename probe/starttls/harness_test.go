@@ -65,8 +65,9 @@ func (p *pki) serverConfig() *tls.Config {
 }
 
 // handshake completes a verified TLS handshake on conn, as the probe does
-// after Negotiate, and returns the staple the server sent.
-func (p *pki) handshake(t testing.TB, conn net.Conn) []byte {
+// after Negotiate, checks that the server presented the test leaf and
+// returns the connection's state, staple included.
+func (p *pki) handshake(t testing.TB, conn net.Conn) tls.ConnectionState {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -78,7 +79,11 @@ func (p *pki) handshake(t testing.TB, conn net.Conn) []byte {
 	if err := client.HandshakeContext(ctx); err != nil {
 		t.Fatalf("TLS handshake after Negotiate: %v", err)
 	}
-	return client.ConnectionState().OCSPResponse
+	state := client.ConnectionState()
+	if !state.PeerCertificates[0].Equal(p.leaf.Cert) {
+		t.Fatalf("the server presented %s, not the test leaf", state.PeerCertificates[0].Subject)
+	}
+	return state
 }
 
 // checkStaple asserts that got is the good staple p's server sends.

@@ -22,7 +22,7 @@ func TestScriptedDialogues(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Negotiate: %v", err)
 				}
-				p.checkStaple(t, p.handshake(t, conn))
+				p.checkStaple(t, p.handshake(t, conn).OCSPResponse)
 			})
 			t.Run("not offered", func(t *testing.T) {
 				if tr.notOffered == nil {
@@ -157,7 +157,7 @@ func TestNegotiateClearsDeadline(t *testing.T) {
 		t.Fatal(err)
 	}
 	time.Sleep(400 * time.Millisecond) // past the dialogue's deadline
-	p.checkStaple(t, p.handshake(t, conn))
+	p.checkStaple(t, p.handshake(t, conn).OCSPResponse)
 }
 
 func TestNegotiateRejectsBadCalls(t *testing.T) {
