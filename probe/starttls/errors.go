@@ -37,9 +37,12 @@ var (
 // Callers map it to the reason starttls_refused.
 type RefusedError struct {
 	Protocol Protocol
-	// Offered tells a refusal of the command (true) from a server that
-	// never advertised it (false). For protocols with no advertisement
-	// (FTP, PostgreSQL, LDAP) it is false.
+	// Offered tells a server that knows STARTTLS and said no (true) from
+	// one that does not offer it (false), as far as the protocol lets a
+	// client tell: from the advertisement where there is one (SMTP,
+	// LMTP, IMAP, POP3's CAPA, NNTP, ManageSieve, XMPP, MySQL's flags),
+	// from the reply code otherwise (FTP's 431/534, LDAP's resultCode
+	// other than protocolError). PostgreSQL's 'N' is always false.
 	Offered bool
 	// Reply is the server's answer, sanitised and truncated: for people
 	// and debug output only, never a label.
