@@ -170,3 +170,11 @@ func (p *pki) negotiateAndHandshake(t *testing.T, addr string, proto Protocol, o
 	}
 	return p.handshake(t, conn)
 }
+
+// expectNotOffered runs Negotiate against a real daemon with TLS off and
+// requires the RefusedError of a server that does not offer STARTTLS.
+func expectNotOffered(t *testing.T, addr string, proto Protocol, opts Options) {
+	t.Helper()
+	_, err := negotiate(t, addr, proto, opts, 10*time.Second)
+	checkRefused(t, err, proto, false)
+}

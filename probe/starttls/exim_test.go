@@ -9,17 +9,21 @@ import (
 	"github.com/ocspwatch/ocspwatch/internal/proc"
 )
 
-// eximConfig is a minimal Exim that accepts connections on addr, offers
-// STARTTLS with chain and key, staples the DER OCSP response in staple
-// and relays nothing.
-func eximConfig(dir, port, chain, key, staple string) string {
+// eximConfig is a minimal Exim that accepts connections on port, offers
+// STARTTLS with chain and key when withTLS, staples the DER OCSP response
+// in staple and relays nothing.
+func eximConfig(dir, port, chain, key, staple string, withTLS bool) string {
+	advertise := "*"
+	if !withTLS {
+		advertise = ""
+	}
 	return "primary_hostname = localhost\n" +
 		"keep_environment =\n" +
 		"spool_directory = " + dir + "/spool\n" +
 		"log_file_path = " + dir + "/log/%slog\n" +
 		"daemon_smtp_ports = " + port + "\n" +
 		"local_interfaces = 127.0.0.1\n" +
-		"tls_advertise_hosts = *\n" +
+		"tls_advertise_hosts = " + advertise + "\n" +
 		"tls_certificate = " + chain + "\n" +
 		"tls_privatekey = " + key + "\n" +
 		"tls_ocsp_file = " + staple + "\n" +
@@ -27,19 +31,34 @@ func eximConfig(dir, port, chain, key, staple string) string {
 		"begin acl\nbegin routers\nbegin transports\n"
 }
 
-// TestEximStaples runs SMTP STARTTLS against a real Exim that staples,
-// and checks that the TLS handshake after Negotiate carries the staple:
-// the probe sees the same staple through STARTTLS as on a direct-TLS port.
-func TestEximStaples(t *testing.T) {
+// TestExim runs SMTP STARTTLS against a real Exim. The one that staples
+// must show its staple in the TLS handshake after Negotiate: the probe
+// sees the same staple through STARTTLS as on a direct-TLS port. The one
+// that does not advertise STARTTLS must give a RefusedError.
+func TestExim(t *testing.T) {
+	t.Run("staples", func(t *testing.T) {
+		p := newPKI(t, time.Now())
+		addr := startExim(t, p, true)
+		state := p.negotiateAndHandshake(t, addr, SMTP, Options{})
+		p.checkStaple(t, state.OCSPResponse)
+	})
+	t.Run("not offered", func(t *testing.T) {
+		p := newPKI(t, time.Now())
+		addr := startExim(t, p, false)
+		expectNotOffered(t, addr, SMTP, Options{})
+	})
+}
+
+// startExim starts Exim on a free port and returns its address.
+func startExim(t *testing.T, p *pki, withTLS bool) string {
+	t.Helper()
 	exim := requireBinary(t, "exim4-daemon-heavy", "exim4", "exim")
-	now := time.Now()
-	p := newPKI(t, now)
 	dir := daemonDir(t)
 	chain, key, staple := p.certFiles(t, dir)
 	mkdir(t, dir, "spool")
 	mkdir(t, dir, "log")
 	port := proc.FreePort(t)
-	config := eximConfig(dir, port, chain, key, staple)
+	config := eximConfig(dir, port, chain, key, staple, withTLS)
 	if !runningAsRoot() {
 		u := currentUser(t)
 		config = "exim_user = " + u + "\nexim_group = " + u + "\n" + config
@@ -61,7 +80,5 @@ func TestEximStaples(t *testing.T) {
 	daemon := proc.Start(t, exim, "-C", conf, "-bdf", "-oX", port, "-oP", dir+"/exim.pid")
 	addr := net.JoinHostPort("127.0.0.1", port)
 	waitListening(t, daemon, addr)
-
-	state := p.negotiateAndHandshake(t, addr, SMTP, Options{})
-	p.checkStaple(t, state.OCSPResponse)
+	return addr
 }

@@ -8,9 +8,10 @@ import (
 	"github.com/ocspwatch/ocspwatch/internal/proc"
 )
 
-// TestPostgres sends SSLRequest to a real PostgreSQL, then completes a
-// verified TLS handshake. PostgreSQL refuses to run as root, so as root
-// it runs as nobody.
+// TestPostgres sends SSLRequest to a real PostgreSQL with ssl=on, then
+// completes a verified TLS handshake; and to the same cluster restarted
+// with ssl=off, which answers 'N'. PostgreSQL refuses to run as root, so
+// as root it runs as nobody.
 func TestPostgres(t *testing.T) {
 	initdb := requireBinary(t, "postgresql", "initdb")
 	postgres := requireBinary(t, "postgresql", "postgres")
@@ -24,10 +25,20 @@ func TestPostgres(t *testing.T) {
 	if init.ExitCode() != 0 {
 		t.Fatalf("initdb failed:\n%s", init.Output())
 	}
-	port := proc.FreePort(t)
-	addr := net.JoinHostPort("127.0.0.1", port)
-	daemon := startAs(t, "nobody", postgres, "-D", data, "-k", dir, "-h", "127.0.0.1", "-p", port,
-		"-c", "ssl=on", "-c", "ssl_cert_file="+chain, "-c", "ssl_key_file="+key, "-c", "fsync=off")
-	waitListening(t, daemon, addr)
-	p.negotiateAndHandshake(t, addr, Postgres, Options{})
+	start := func(t *testing.T, ssl string) string {
+		port := proc.FreePort(t)
+		daemon := startAs(t, "nobody", postgres, "-D", data, "-k", dir, "-h", "127.0.0.1", "-p", port,
+			"-c", "ssl="+ssl, "-c", "ssl_cert_file="+chain, "-c", "ssl_key_file="+key, "-c", "fsync=off")
+		addr := net.JoinHostPort("127.0.0.1", port)
+		waitListening(t, daemon, addr)
+		return addr
+	}
+	// Each subtest stops its server at its end, freeing the data
+	// directory for the next.
+	t.Run("starttls", func(t *testing.T) {
+		p.negotiateAndHandshake(t, start(t, "on"), Postgres, Options{})
+	})
+	t.Run("not offered", func(t *testing.T) {
+		expectNotOffered(t, start(t, "off"), Postgres, Options{})
+	})
 }

@@ -10,17 +10,45 @@ import (
 
 // TestProsody opens client-to-server and server-to-server streams to a
 // real Prosody, asks for STARTTLS on each, then completes a verified TLS
-// handshake. Prosody will not run as root, so as root it runs as its
-// packaged account.
+// handshake; a Prosody without mod_tls leaves <starttls/> out of its
+// features.
 func TestProsody(t *testing.T) {
+	opts := Options{ServerName: "localhost"}
+	t.Run("starttls", func(t *testing.T) {
+		p := newPKI(t, time.Now())
+		ports := startProsody(t, p, true)
+		for _, proto := range []Protocol{XMPPClient, XMPPServer} {
+			t.Run(string(proto), func(t *testing.T) {
+				p.negotiateAndHandshake(t, net.JoinHostPort("127.0.0.1", ports[proto]), proto, opts)
+			})
+		}
+	})
+	t.Run("not offered", func(t *testing.T) {
+		p := newPKI(t, time.Now())
+		ports := startProsody(t, p, false)
+		for _, proto := range []Protocol{XMPPClient, XMPPServer} {
+			t.Run(string(proto), func(t *testing.T) {
+				expectNotOffered(t, net.JoinHostPort("127.0.0.1", ports[proto]), proto, opts)
+			})
+		}
+	})
+}
+
+// startProsody starts Prosody and returns its c2s and s2s ports. Prosody
+// will not run as root, so as root it runs as its packaged account.
+func startProsody(t *testing.T, p *pki, withTLS bool) map[Protocol]string {
+	t.Helper()
 	prosody := requireBinary(t, "prosody", "prosody")
-	p := newPKI(t, time.Now())
 	dir := daemonDir(t)
 	chain, key, _ := p.certFiles(t, dir)
 	mkdir(t, dir, "data")
 	ports := map[Protocol]string{XMPPClient: proc.FreePort(t), XMPPServer: proc.FreePort(t)}
-	// mod_posix would daemonise and write a pid file; proc holds the
-	// process in the foreground instead.
+	modules := `"tls", "saslauth", "dialback"`
+	if !withTLS {
+		modules = `"saslauth", "dialback"`
+	}
+	// mod_posix would daemonise; proc holds Prosody in the foreground
+	// instead. Without mod_tls, encryption cannot be required.
 	conf := writeFile(t, dir, "prosody.cfg.lua", []byte(
 		"data_path = \""+dir+"/data\"\n"+
 			"log = { { levels = { min = \"warn\" }, to = \"console\" } }\n"+
@@ -29,8 +57,10 @@ func TestProsody(t *testing.T) {
 			"s2s_ports = { "+ports[XMPPServer]+" }\n"+
 			"c2s_direct_tls_ports = { }\ns2s_direct_tls_ports = { }\n"+
 			"legacy_ssl_ports = { }\nhttp_ports = { }\nhttps_ports = { }\n"+
-			"modules_enabled = { \"tls\", \"saslauth\", \"dialback\" }\n"+
+			"modules_enabled = { "+modules+" }\n"+
 			"modules_disabled = { \"posix\" }\n"+
+			"c2s_require_encryption = "+boolLua(withTLS)+"\n"+
+			"s2s_require_encryption = "+boolLua(withTLS)+"\n"+
 			"ssl = { certificate = \""+chain+"\", key = \""+key+"\" }\n"+
 			"VirtualHost \"localhost\"\n"))
 	chownTree(t, dir, "prosody")
@@ -38,9 +68,12 @@ func TestProsody(t *testing.T) {
 	for _, port := range ports {
 		waitListening(t, daemon, net.JoinHostPort("127.0.0.1", port))
 	}
-	for _, proto := range []Protocol{XMPPClient, XMPPServer} {
-		t.Run(string(proto), func(t *testing.T) {
-			p.negotiateAndHandshake(t, net.JoinHostPort("127.0.0.1", ports[proto]), proto, Options{ServerName: "localhost"})
-		})
+	return ports
+}
+
+func boolLua(b bool) string {
+	if b {
+		return "true"
 	}
+	return "false"
 }
