@@ -3,6 +3,7 @@ package starttls
 import (
 	"net"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -47,10 +48,23 @@ func TestExim(t *testing.T) {
 		addr := startExim(t, p, false)
 		expectNotOffered(t, addr, SMTP, Options{})
 	})
+	t.Run("refused", func(t *testing.T) {
+		// Exim advertises STARTTLS and loads its key only when asked;
+		// an unreadable key makes it answer 454.
+		p := newPKI(t, time.Now())
+		addr := startExim(t, p, true, func(dir string) {
+			if err := os.Chmod(filepath.Join(dir, "key.pem"), 0); err != nil {
+				t.Fatal(err)
+			}
+		})
+		_, err := negotiate(t, addr, SMTP, Options{}, 10*time.Second)
+		checkRefused(t, err, SMTP, true)
+	})
 }
 
-// startExim starts Exim on a free port and returns its address.
-func startExim(t *testing.T, p *pki, withTLS bool) string {
+// startExim starts Exim on a free port and returns its address. Each
+// spoil step may break the prepared directory before Exim starts.
+func startExim(t *testing.T, p *pki, withTLS bool, spoil ...func(dir string)) string {
 	t.Helper()
 	exim := requireBinary(t, "exim4-daemon-heavy", "exim4", "exim")
 	dir := daemonDir(t)
@@ -74,6 +88,9 @@ func startExim(t *testing.T, p *pki, withTLS bool) string {
 		if err := os.Lchown(conf, 0, 0); err != nil {
 			t.Fatal(err)
 		}
+	}
+	for _, f := range spoil {
+		f(dir)
 	}
 	// -bdf: daemon in the foreground; -oX: this port only; -oP: its pid
 	// file, since -oX suppresses the default one.
