@@ -10,6 +10,8 @@ import (
 // cancelled context is matched with context.DeadlineExceeded or
 // context.Canceled instead.
 var (
+	// ErrUnknownProtocol means Negotiate was given a Protocol outside
+	// Protocols, such as the empty one of an implicit-TLS scheme.
 	ErrUnknownProtocol = errors.New("unknown STARTTLS protocol")
 	// ErrServerNameRequired means XMPP was asked for without a ServerName
 	// to put in the stream header.

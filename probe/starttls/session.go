@@ -53,7 +53,8 @@ func (s *session) fail(step string, err error, reply ...string) error {
 	}
 	if errors.Is(err, os.ErrDeadlineExceeded) {
 		// The conn's deadline comes from ctx, and it can fire a hair
-		// before ctx's own timer does.
+		// before ctx's own timer does. Real time is right here: it is
+		// the clock the conn's deadline runs on.
 		if ctxErr := s.ctx.Err(); ctxErr != nil {
 			err = ctxErr
 		} else if dl, ok := s.ctx.Deadline(); ok && !time.Now().Before(dl) {

@@ -112,7 +112,9 @@ type Options struct {
 	// LHLO (RFC 5321 §4.1.1.1 wants the client's domain there, not the
 	// server's). DefaultHeloName when empty.
 	HeloName string
-	// MaxLineLength caps one reply line, CRLF included.
+	// MaxLineLength caps one reply line, CRLF included. XMPP and the
+	// binary protocols (LDAP, PostgreSQL, MySQL) have no lines; MaxBytes
+	// bounds them.
 	MaxLineLength int
 	// MaxBytes caps everything read from the server during the dialogue.
 	MaxBytes int
