@@ -439,8 +439,9 @@ func nntpTranscript() transcript {
 	const capabilities = "101 Capability list:\r\nVERSION 2\r\nREADER\r\nIHAVE\r\nLIST ACTIVE NEWSGROUPS\r\n"
 	return transcript{
 		proto: NNTP,
-		source: "the dialogue of RFC 4642 §2.2.2's example and its 580 refusal; " +
-			"no NNTP daemon with STARTTLS starts cheaply from a temp dir",
+		source: "written after RFC 4642 §2.2 (STARTTLS, 382 and 580) and RFC 3977 §5.2 (CAPABILITIES), " +
+			"not captured: INN 2.7, Debian's only NNTP server with STARTTLS, does not install on a host " +
+			"whose name does not resolve, and its nnrpd would not serve from a temp dir",
 		ok: []step{
 			send(greeting),
 			expect("CAPABILITIES\r\n"),
