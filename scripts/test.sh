@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every ocspwatch test on a fresh Debian machine: installs the real
 # servers and checkers the tests drive (openssl, nginx, Prometheus and
-# promtool, amtool, systemd-analyze), checks
+# promtool, amtool, systemd-analyze, the stapling stacks Apache, HAProxy,
+# Caddy and lighttpd, and the STARTTLS daemons Exim, Dovecot, slapd,
+# PostgreSQL, MariaDB, vsftpd and Prosody), checks
 # formatting and vet, then runs the whole suite under the race detector.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,16 +15,33 @@ have nginx || need+=(nginx)
 have promtool || need+=(prometheus)
 have amtool || need+=(prometheus-alertmanager)
 have systemd-analyze || need+=(systemd)
+# Real stapling servers for e2e/.
 have apache2 || need+=(apache2)
 have haproxy || need+=(haproxy)
 have caddy || need+=(caddy)
 have lighttpd || need+=(lighttpd)
 [ -e /usr/lib/lighttpd/mod_openssl.so ] || need+=(lighttpd-mod-openssl)
 have faketime || need+=(faketime)
+# Real STARTTLS servers for probe/starttls.
+have exim4 || need+=(exim4-daemon-heavy)
+have dovecot || need+=(dovecot-imapd dovecot-pop3d dovecot-lmtpd dovecot-managesieved)
+have slapd || need+=(slapd)
+have pg_ctlcluster || need+=(postgresql)
+have mariadbd || need+=(mariadb-server-core)
+have vsftpd || need+=(vsftpd)
+have prosody || need+=(prosody)
 if [ "${#need[@]}" -gt 0 ]; then
 	sudo=""
 	[ "$(id -u)" -eq 0 ] || sudo=sudo
 	echo "installing: ${need[*]}"
+	# Keep apt from starting the daemons it installs (Apache on :80,
+	# PostgreSQL, Exim...): the tests start their own on loopback.
+	policy=/usr/sbin/policy-rc.d
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+		$sudo chmod +x "$policy"
+		trap '$sudo rm -f "$policy"' EXIT
+	fi
 	$sudo apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
