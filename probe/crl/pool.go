@@ -20,7 +20,7 @@ const (
 	DefaultRetry           = time.Minute
 	DefaultFetchTimeout    = 60 * time.Second
 	DefaultPerHostFetches  = 2
-	forgetAfterRefreshes   = 3
+	DefaultForgetAfter     = 24 * time.Hour
 	pruneEveryRefreshShare = 4
 )
 
@@ -38,10 +38,13 @@ type PoolOptions struct {
 	Retry time.Duration
 	// Timeout bounds each download. It is the pool's own: the download is
 	// shared, so no caller's deadline applies to it.
-	Timeout   time.Duration
-	MaxBytes  int64
-	UserAgent string
-	Now       func() time.Time
+	Timeout time.Duration
+	// ForgetAfter drops a CRL nobody asked for in this long, so a removed
+	// target's CRL does not stay in memory; a daily check keeps its copy.
+	ForgetAfter time.Duration
+	MaxBytes    int64
+	UserAgent   string
+	Now         func() time.Time
 }
 
 // Pool shares CRL downloads between targets. Each CRL is fetched once for
@@ -86,6 +89,9 @@ func NewPool(opts PoolOptions) *Pool {
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = DefaultFetchTimeout
+	}
+	if opts.ForgetAfter <= 0 {
+		opts.ForgetAfter = DefaultForgetAfter
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -201,15 +207,14 @@ func (e *poolEntry) snapshot(rawURL string) *Snapshot {
 	return s
 }
 
-// pruneLocked forgets CRLs nobody asked for in a few refresh periods, so a
-// removed target's CRL does not stay in memory.
+// pruneLocked forgets CRLs nobody asked for in ForgetAfter.
 func (p *Pool) pruneLocked(now time.Time) {
 	if now.Sub(p.pruned) < p.opts.Refresh/pruneEveryRefreshShare {
 		return
 	}
 	p.pruned = now
 	for k, e := range p.entries {
-		if now.Sub(e.lastUsed) > forgetAfterRefreshes*p.opts.Refresh {
+		if now.Sub(e.lastUsed) > p.opts.ForgetAfter {
 			delete(p.entries, k)
 		}
 	}
