@@ -60,6 +60,20 @@ func TestFetchAndCheck(t *testing.T) {
 			leaf: p.leaf,
 		},
 		{
+			name:      "body of unknown length, read in chunks",
+			url:       srv.putFile("/chunked.crl", servedFile{body: bigCRLFor(t, entries2MB).der, status: http.StatusOK, unknownLength: true}),
+			leaf:      p.revokedLeaf,
+			wantCheck: []Reason{ReasonRevoked},
+			listed:    true,
+		},
+		{
+			name:      "too large, length unknown",
+			url:       srv.putFile("/chunked-large.crl", servedFile{body: bigCRLFor(t, entries2MB).der, status: http.StatusOK, unknownLength: true}),
+			leaf:      p.leaf,
+			maxBytes:  1 << 20,
+			wantFetch: []Reason{ReasonTooLarge},
+		},
+		{
 			name: "stale",
 			url: srv.put("/stale.crl", withTemplate(func(rl *x509.RevocationList) {
 				rl.ThisUpdate, rl.NextUpdate = now.Add(-48*time.Hour), now.Add(-time.Hour)

@@ -11,6 +11,7 @@ import (
 	mathrand "math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -216,6 +217,8 @@ type servedFile struct {
 	body   []byte
 	status int
 	etag   string
+	// unknownLength leaves out Content-Length, so the body goes chunked.
+	unknownLength bool
 }
 
 func newCRLServer(t testing.TB) *crlServer {
@@ -225,12 +228,16 @@ func newCRLServer(t testing.TB) *crlServer {
 	return s
 }
 
-// put serves body at path with an ETag, or status with no body when
-// status is not 200.
+// put serves body at path with an ETag and a Content-Length, as a web
+// server serves a file, or status with no body when status is not 200.
 func (s *crlServer) put(path string, body []byte, status int, etag string) string {
+	return s.putFile(path, servedFile{body: body, status: status, etag: etag})
+}
+
+func (s *crlServer) putFile(path string, f servedFile) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.files[path] = servedFile{body: body, status: status, etag: etag}
+	s.files[path] = f
 	return s.URL + path
 }
 
@@ -274,6 +281,9 @@ func (s *crlServer) serve(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("ETag", f.etag)
 		}
 		w.Header().Set("Content-Type", "application/pkix-crl")
+		if !f.unknownLength {
+			w.Header().Set("Content-Length", strconv.Itoa(len(f.body)))
+		}
 		_, _ = w.Write(f.body)
 	}
 }

@@ -2,6 +2,8 @@ package crl
 
 import (
 	"bytes"
+	"cmp"
+	"encoding/binary"
 	"math/big"
 	"slices"
 	"time"
@@ -38,7 +40,7 @@ func (s *revokedSet) serial(e revokedEntry) []byte {
 
 func (s *revokedSet) sort() {
 	slices.SortFunc(s.entries, func(a, b revokedEntry) int {
-		return bytes.Compare(s.serial(a), s.serial(b))
+		return compareSerials(s.serial(a), s.serial(b))
 	})
 }
 
@@ -58,13 +60,26 @@ func (c *CRL) Lookup(serial *big.Int) (revoked bool, at time.Time, reason int) {
 	key := serialContent(serial)
 	s := &c.revoked
 	i, found := slices.BinarySearchFunc(s.entries, key, func(e revokedEntry, k []byte) int {
-		return bytes.Compare(s.serial(e), k)
+		return compareSerials(s.serial(e), k)
 	})
 	if !found {
 		return false, time.Time{}, NoReasonCode
 	}
 	e := s.entries[i]
 	return true, time.Unix(e.at, 0).UTC(), int(e.reason)
+}
+
+// compareSerials orders serials as bytes.Compare does, but decides most
+// pairs on their first eight bytes as one integer: real serials are random
+// from their first byte, and sorting half a million of them spends most of
+// its time here.
+func compareSerials(a, b []byte) int {
+	if len(a) >= 8 && len(b) >= 8 {
+		if x, y := binary.BigEndian.Uint64(a), binary.BigEndian.Uint64(b); x != y {
+			return cmp.Compare(x, y)
+		}
+	}
+	return bytes.Compare(a, b)
 }
 
 // serialContent is serial's DER INTEGER content, the form the arena holds.
