@@ -9,8 +9,10 @@ import (
 	"math/big"
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
@@ -372,5 +374,16 @@ func TestAllReasonsDescribed(t *testing.T) {
 	}
 	if got := fmt.Sprint(Problem{Reason: ReasonStale, Detail: "x"}); got != ReasonStale.Describe()+": x" {
 		t.Errorf("Problem.String = %q", got)
+	}
+}
+
+func TestBoundedText(t *testing.T) {
+	long := strings.Repeat("é", maxText)
+	got := boundedText(long)
+	if len(got) > maxText+len("…") || !utf8.ValidString(got) || !strings.HasSuffix(got, "…") {
+		t.Errorf("boundedText(%d bytes) = %d bytes, valid %v", len(long), len(got), utf8.ValidString(got))
+	}
+	if got := boundedText("CN=a\xff"); !utf8.ValidString(got) {
+		t.Errorf("invalid UTF-8 kept: %q", got)
 	}
 }

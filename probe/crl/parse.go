@@ -10,7 +10,9 @@ import (
 	"math"
 	"math/big"
 	"slices"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -78,6 +80,9 @@ const (
 	maxSerialBytes = 64
 	// maxIDPNames bounds the names kept from an issuingDistributionPoint.
 	maxIDPNames = 16
+	maxURLBytes = 2048
+	// maxText bounds text kept from the CRL, such as the issuer's name.
+	maxText = 256
 	// maxEntryFindings bounds the distinct problems kept from entries.
 	maxEntryFindings = 8
 )
@@ -130,7 +135,7 @@ func Parse(der []byte, issuer *x509.Certificate) (*CRL, error) {
 	}
 	c := &CRL{
 		info: Info{
-			Issuer:             header.Issuer.String(),
+			Issuer:             boundedText(header.Issuer.String()),
 			ThisUpdate:         header.ThisUpdate,
 			NextUpdate:         header.NextUpdate,
 			SignatureAlgorithm: header.SignatureAlgorithm,
@@ -330,7 +335,7 @@ func parseIDP(value []byte) (scope, error) {
 			if !fullName.ReadAnyASN1(&name, &tag) {
 				return s, errors.New("malformed GeneralName")
 			}
-			if tag == cbasn1.Tag(6).ContextSpecific() && len(s.names) < maxIDPNames {
+			if tag == cbasn1.Tag(6).ContextSpecific() && len(s.names) < maxIDPNames && len(name) <= maxURLBytes {
 				s.names = append(s.names, string(name))
 			}
 		}
@@ -559,4 +564,18 @@ func digits(b []byte) (int, bool) {
 		n = n*10 + int(c-'0')
 	}
 	return n, true
+}
+
+// boundedText makes remote text safe to keep: valid UTF-8, at most maxText
+// bytes.
+func boundedText(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	if len(s) <= maxText {
+		return s
+	}
+	cut := maxText
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }

@@ -125,10 +125,13 @@ type Snapshot struct {
 func (s *Snapshot) Up() bool { return s.CRL != nil && len(s.Problems) == 0 }
 
 // Check judges cert against the snapshot at now: the latest attempt's
-// problems, then the copy's verdict. When the latest attempt failed, the
-// last good copy still speaks while it is inside its own validity window,
-// as any CRL cache would use it; past its NextUpdate it is stale and says
-// nothing. With no copy there is no verdict, only the attempt's problems.
+// problems, then the copy's verdict. Trusted, Listed and RevokedAt speak
+// of the copy alone: when the latest attempt failed, the last good copy
+// still speaks while it is inside its own validity window, as any CRL
+// cache would use it, and Problems carry the failed attempt beside it
+// (with LastGood for its age). Past its NextUpdate the copy is stale and
+// says nothing. With no copy there is no verdict, only the attempt's
+// problems.
 func (s *Snapshot) Check(cert *x509.Certificate, now time.Time, skew time.Duration) CertStatus {
 	if s.CRL == nil {
 		return CertStatus{Verdict: Verdict{Problems: append([]Problem(nil), s.Problems...)}, ReasonCode: NoReasonCode}
