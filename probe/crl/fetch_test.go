@@ -387,3 +387,16 @@ func TestBoundedText(t *testing.T) {
 		t.Errorf("invalid UTF-8 kept: %q", got)
 	}
 }
+
+func TestDistributionPoints(t *testing.T) {
+	cert := &x509.Certificate{CRLDistributionPoints: []string{
+		"http://a/1.crl", "ldap://b/x", "http://a/1.crl", "", "http://c/2.crl", "http://d/3.crl", "http://e/4.crl",
+	}}
+	want := []string{"http://a/1.crl", "ldap://b/x", "http://c/2.crl", "http://d/3.crl"}
+	if got := DistributionPoints(cert); !slices.Equal(got, want) {
+		t.Errorf("DistributionPoints = %q, want %q", got, want)
+	}
+	if got := DistributionPoints(nil); got != nil {
+		t.Errorf("nil certificate: %q", got)
+	}
+}

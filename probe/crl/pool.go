@@ -49,8 +49,12 @@ type PoolOptions struct {
 
 // Pool shares CRL downloads between targets. Each CRL is fetched once for
 // all callers that ask for it at the same time, kept until its NextUpdate
-// and revalidated every Refresh. An unreachable CRL keeps the last good
-// copy. It is safe for concurrent use.
+// and revalidated every Refresh. A failed download (unreachable, timeout,
+// HTTP error, too large, malformed) keeps the last good copy, meaning the
+// last one that downloaded and parsed. A copy that parses but does not
+// verify replaces it: a monitor reports what the distribution point
+// serves, and that copy's Verdict says what is wrong with it. It is safe
+// for concurrent use.
 type Pool struct {
 	opts    PoolOptions
 	root    context.Context
