@@ -239,7 +239,7 @@ func verifySignature(header *x509.RevocationList, tbs []byte, issuer *x509.Certi
 	}
 	var out []Problem
 	if !bytes.Equal(header.RawIssuer, issuer.RawSubject) {
-		out = append(out, Problem{ReasonBadSignature, fmt.Sprintf("the CRL is issued by %q, the certificate by %q", header.Issuer, issuer.Subject)})
+		out = append(out, Problem{ReasonBadSignature, fmt.Sprintf("the CRL is issued by %q, the certificate by %q", boundedText(header.Issuer.String()), issuer.Subject)})
 	}
 	if header.SignatureAlgorithm == x509.UnknownSignatureAlgorithm {
 		return append(out, Problem{ReasonUnsupported, "unknown signature algorithm"})

@@ -231,6 +231,30 @@ func TestPoolKeysByIssuer(t *testing.T) {
 	}
 }
 
+// TestPoolCloseCancelsDownloads: shutdown stops a shared download, which
+// no caller's context could.
+func TestPoolCloseCancelsDownloads(t *testing.T) {
+	p := testPKI(t)
+	srv := newCRLServer(t)
+	url := srv.put("/close.crl", p.goodCRL(t), http.StatusOK, "")
+	hold := make(chan struct{})
+	defer close(hold)
+	srv.setHold(hold)
+	pool := newTestPool(testpki.NewClock(now), PoolOptions{Timeout: time.Minute})
+	got := make(chan *Snapshot)
+	go func() { got <- pool.Get(context.Background(), url, p.inter.Cert) }()
+	waitFor(t, func() bool { return srv.requests.Load() == 1 })
+	pool.Close()
+	select {
+	case s := <-got:
+		if reasons := reasonsOf(s.Problems); !slices.Equal(reasons, []Reason{ReasonTimeout}) || s.CRL != nil {
+			t.Errorf("after Close: reasons %v copy %v", reasons, s.CRL != nil)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Close did not stop the download")
+	}
+}
+
 func waitFor(t *testing.T, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
