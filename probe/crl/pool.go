@@ -239,6 +239,13 @@ func (p *Pool) fetch(caller context.Context, key, rawURL string, issuer *x509.Ce
 	p.mu.Lock()
 	var previous *CRL
 	if e, ok := p.entries[key]; ok {
+		// A caller that found the copy due may join only after the
+		// download it was due for has finished; it gets that download.
+		if !p.dueLocked(e, p.opts.Now()) {
+			snap := e.snapshot(rawURL)
+			p.mu.Unlock()
+			return snap
+		}
 		previous = e.good
 	}
 	p.mu.Unlock()

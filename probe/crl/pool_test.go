@@ -66,6 +66,36 @@ func TestPoolSharesOneFetch(t *testing.T) {
 	}
 }
 
+// TestPoolOneFetchPerRefresh has many targets ask at once in each of
+// several refresh periods. A caller that saw the copy due but joined after
+// the shared download finished must not start a second one.
+func TestPoolOneFetchPerRefresh(t *testing.T) {
+	p := testPKI(t)
+	srv := newCRLServer(t)
+	url := srv.put("/periods.crl", p.goodCRL(t), http.StatusOK, `"v1"`)
+	clock := testpki.NewClock(now)
+	pool := newTestPool(clock, PoolOptions{Refresh: time.Hour})
+	defer pool.Close()
+	const periods, callers = 10, 200
+	for range periods {
+		var wg sync.WaitGroup
+		for range callers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if s := pool.Get(context.Background(), url, p.inter.Cert); !s.Up() {
+					t.Errorf("get: %v", s.Problems)
+				}
+			}()
+		}
+		wg.Wait()
+		clock.Advance(time.Hour)
+	}
+	if got := srv.requests.Load(); got != periods {
+		t.Errorf("%d requests in %d refresh periods, want one each", got, periods)
+	}
+}
+
 // TestPoolCallerCancellationNotShared cancels the first caller while the
 // download is held: it gets its own timeout, and the download goes on for
 // the next caller and for the cache.
