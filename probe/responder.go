@@ -19,8 +19,9 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/httpphase"
 )
 
 // Method is how a request is sent to a responder.
@@ -89,14 +90,7 @@ func (r ResponderRequest) withDefaults() ResponderRequest {
 
 // ResponderTimings are the phases of one responder query. Phases that did
 // not happen (DNS for an IP, TLS for http) are zero.
-type ResponderTimings struct {
-	Resolve    time.Duration
-	Connect    time.Duration
-	TLS        time.Duration
-	Processing time.Duration
-	Transfer   time.Duration
-	Total      time.Duration
-}
+type ResponderTimings = httpphase.Timings
 
 // CacheInfo is what the responder told HTTP caches (RFC 5019 §6).
 type CacheInfo struct {
@@ -178,20 +172,20 @@ func query(ctx context.Context, client *http.Client, req ResponderRequest) *Resp
 	res.Method = httpReq.Method
 	httpReq.Header.Set("User-Agent", req.UserAgent)
 
-	trace := &phaseTrace{}
-	httpReq = httpReq.WithContext(httptrace.WithClientTrace(httpReq.Context(), trace.clientTrace()))
+	trace := &httpphase.Trace{}
+	httpReq = httpReq.WithContext(httptrace.WithClientTrace(httpReq.Context(), trace.ClientTrace()))
 	start := time.Now()
 	res.FetchedAt = req.Now()
 	resp, err := client.Do(httpReq)
 	if err != nil {
-		res.Timings = trace.timings(start, time.Now())
+		res.Timings = trace.Timings(start, time.Now())
 		res.addTransport(classifyTransport(ctx, err, trace), err.Error())
 		return res
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, req.MaxBodyBytes+1))
 	end := time.Now()
-	res.Timings = trace.timings(start, end)
+	res.Timings = trace.Timings(start, end)
 	res.HTTPStatus = resp.StatusCode
 	res.ContentType = resp.Header.Get("Content-Type")
 	mediaType, _, _ := mime.ParseMediaType(res.ContentType)
@@ -286,7 +280,7 @@ func newHTTPRequest(ctx context.Context, base string, der []byte, method Method)
 	return req, nil
 }
 
-func classifyTransport(ctx context.Context, err error, trace *phaseTrace) Reason {
+func classifyTransport(ctx context.Context, err error, trace *httpphase.Trace) Reason {
 	var dnsErr *net.DNSError
 	var certErr *tls.CertificateVerificationError
 	var recordErr tls.RecordHeaderError
@@ -300,7 +294,7 @@ func classifyTransport(ctx context.Context, err error, trace *phaseTrace) Reason
 		return ReasonResponderTimeout
 	case errors.As(err, &dnsErr):
 		return ReasonResponderDNS
-	case errors.As(err, &certErr), errors.As(err, &recordErr), trace.inTLS():
+	case errors.As(err, &certErr), errors.As(err, &recordErr), trace.InTLS():
 		return ReasonResponderTLS
 	}
 	return ReasonResponderConnect
@@ -330,69 +324,4 @@ func readCacheHeaders(h http.Header) CacheInfo {
 	}
 	c.ETag = h.Get("ETag")
 	return c
-}
-
-// phaseTrace records httptrace events; the transport may call them from
-// its own goroutines.
-type phaseTrace struct {
-	mu                        sync.Mutex
-	dnsStart, dnsDone         time.Time
-	connectStart, connectDone time.Time
-	tlsStart, tlsDone         time.Time
-	wroteRequest, firstByte   time.Time
-	tlsFailed                 bool
-}
-
-func (p *phaseTrace) set(field *time.Time) func() {
-	return func() {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		*field = time.Now()
-	}
-}
-
-func (p *phaseTrace) clientTrace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		DNSStart:          func(httptrace.DNSStartInfo) { p.set(&p.dnsStart)() },
-		DNSDone:           func(httptrace.DNSDoneInfo) { p.set(&p.dnsDone)() },
-		ConnectStart:      func(string, string) { p.set(&p.connectStart)() },
-		ConnectDone:       func(string, string, error) { p.set(&p.connectDone)() },
-		TLSHandshakeStart: p.set(&p.tlsStart),
-		TLSHandshakeDone: func(_ tls.ConnectionState, err error) {
-			p.set(&p.tlsDone)()
-			p.mu.Lock()
-			p.tlsFailed = err != nil
-			p.mu.Unlock()
-		},
-		WroteRequest:         func(httptrace.WroteRequestInfo) { p.set(&p.wroteRequest)() },
-		GotFirstResponseByte: p.set(&p.firstByte),
-	}
-}
-
-func (p *phaseTrace) inTLS() bool {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.tlsFailed || (!p.tlsStart.IsZero() && p.tlsDone.IsZero())
-}
-
-func (p *phaseTrace) timings(start, end time.Time) ResponderTimings {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	span := func(a, b time.Time) time.Duration {
-		if a.IsZero() || b.IsZero() || b.Before(a) {
-			return 0
-		}
-		return b.Sub(a)
-	}
-	t := ResponderTimings{
-		Resolve:    span(p.dnsStart, p.dnsDone),
-		Connect:    span(p.connectStart, p.connectDone),
-		TLS:        span(p.tlsStart, p.tlsDone),
-		Processing: span(p.wroteRequest, p.firstByte),
-		Total:      end.Sub(start),
-	}
-	if !p.firstByte.IsZero() {
-		t.Transfer = span(p.firstByte, end)
-	}
-	return t
 }

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net"
 	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/httpphase"
 )
 
 // DefaultSkew is the clock-skew tolerance applied to OCSP time windows.
@@ -42,6 +44,11 @@ type Timings struct {
 	Resolve time.Duration
 	Connect time.Duration
 	TLS     time.Duration
+}
+
+// Phases lists the handshake's phases that happened, by their metric names.
+func (t Timings) Phases() []httpphase.Phase {
+	return httpphase.HandshakePhases(t.Resolve, t.Connect, t.TLS)
 }
 
 // StapleResult is the outcome of one handshake with one address.

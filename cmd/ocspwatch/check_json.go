@@ -5,6 +5,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/internal/httpphase"
 	"github.com/ocspwatch/ocspwatch/probe"
 )
 
@@ -119,7 +120,7 @@ func writeJSON(w io.Writer, rep *probe.Report, target string, code int, now time
 	}
 	for _, e := range rep.Endpoints {
 		ej := endpointJSON{Address: e.Address, ServerName: e.ServerName, HandshakeOK: e.HandshakeOK, TLSVersion: e.TLSVersion,
-			Timings:       phases(map[string]time.Duration{"resolve": e.Timings.Resolve, "connect": e.Timings.Connect, "tls": e.Timings.TLS}),
+			Timings:       phases(e.Timings.Phases(), 0),
 			ChainVerified: e.ChainVerified, ChainError: e.ChainError, ChainIncomplete: e.ChainIncomplete, IssuerSource: e.IssuerSource,
 			StaplePresent: e.StaplePresent, ResponderAgrees: e.ResponderAgrees, Problems: problemsJSON(e.Problems)}
 		if e.Staple != nil {
@@ -131,7 +132,7 @@ func writeJSON(w io.Writer, rep *probe.Report, target string, code int, now time
 		t := r.Timings
 		rj := responderJSON{URL: r.URL, Method: r.Method, Up: r.Up, HTTPStatus: r.HTTPStatus, ContentType: r.ContentType,
 			ContentTypeOK: r.ContentTypeOK, ResponseStatus: string(r.ResponseStatus), Nonce: string(r.Nonce), Problems: problemsJSON(r.Problems),
-			Timings: phases(map[string]time.Duration{"resolve": t.Resolve, "connect": t.Connect, "tls": t.TLS, "processing": t.Processing, "transfer": t.Transfer, "total": t.Total}),
+			Timings: phases(t.Phases(), t.Total),
 			Cache:   cacheJSON{Expires: r.Cache.Expires, ETag: r.Cache.ETag, LastModified: r.Cache.LastModified, MaxAgePastNextUpdate: r.Cache.MaxAgePastNextUpdate}}
 		if r.Cache.MaxAge != nil {
 			s := r.Cache.MaxAge.Seconds()
@@ -165,12 +166,15 @@ func verificationJSON(v *probe.Verification, now time.Time) *responseJSON {
 }
 
 // phases keeps only the phases that happened.
-func phases(in map[string]time.Duration) map[string]float64 {
+// phases keys each phase that happened by its name, with the total when
+// there is one.
+func phases(list []httpphase.Phase, total time.Duration) map[string]float64 {
 	out := map[string]float64{}
-	for k, d := range in {
-		if d > 0 {
-			out[k] = d.Seconds()
-		}
+	for _, p := range list {
+		out[p.Name] = p.Duration.Seconds()
+	}
+	if total > 0 {
+		out["total"] = total.Seconds()
 	}
 	return out
 }

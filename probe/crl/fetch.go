@@ -11,8 +11,9 @@ import (
 	"net/http/httptrace"
 	"net/url"
 	"slices"
-	"sync"
 	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/httpphase"
 )
 
 // DefaultMaxBytes bounds a CRL body. Real CRLs reach tens of megabytes.
@@ -45,16 +46,9 @@ func (o FetchOptions) withDefaults() FetchOptions {
 	return o
 }
 
-// Timings are the phases of one download; a phase that did not happen is
-// zero. Processing is from the request written to the first byte back,
-// Transfer from the first byte to the end of the body.
-type Timings struct {
-	Resolve    time.Duration
-	Connect    time.Duration
-	Processing time.Duration
-	Transfer   time.Duration
-	Total      time.Duration
-}
+// Timings are the phases of one download; a plain-HTTP distribution
+// point has no TLS phase.
+type Timings = httpphase.Timings
 
 // FetchResult is one attempt to download one CRL. It is never modified
 // after Fetch returns.
@@ -113,12 +107,12 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string, opts FetchOp
 		}
 	}
 
-	trace := &phaseTrace{}
-	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace.clientTrace()))
+	trace := &httpphase.Trace{}
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), trace.ClientTrace()))
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
-		res.Timings = trace.timings(start, time.Now())
+		res.Timings = trace.Timings(start, time.Now())
 		res.Problems = []Problem{{transportReason(ctx, err), err.Error()}}
 		return res
 	}
@@ -126,17 +120,17 @@ func Fetch(ctx context.Context, client *http.Client, rawURL string, opts FetchOp
 	res.HTTPStatus = resp.StatusCode
 	switch {
 	case resp.StatusCode == http.StatusNotModified && opts.Previous != nil:
-		res.Timings = trace.timings(start, time.Now())
+		res.Timings = trace.Timings(start, time.Now())
 		res.NotModified = true
 		res.CRL = opts.Previous
 		return res
 	case resp.StatusCode != http.StatusOK:
-		res.Timings = trace.timings(start, time.Now())
+		res.Timings = trace.Timings(start, time.Now())
 		res.Problems = []Problem{{ReasonHTTPStatus, fmt.Sprintf("HTTP %d", resp.StatusCode)}}
 		return res
 	}
 	body, err := readBody(resp, opts.MaxBytes)
-	res.Timings = trace.timings(start, time.Now())
+	res.Timings = trace.Timings(start, time.Now())
 	res.BodyBytes = int64(len(body))
 	switch {
 	case err != nil:
@@ -211,52 +205,4 @@ func transportReason(ctx context.Context, err error) Reason {
 		return ReasonTimeout
 	}
 	return ReasonUnreachable
-}
-
-// phaseTrace records httptrace events; the transport may call them from
-// its own goroutines. It mirrors package probe's responder trace without
-// the TLS phase, which a plain-HTTP distribution point never has.
-type phaseTrace struct {
-	mu                        sync.Mutex
-	dnsStart, dnsDone         time.Time
-	connectStart, connectDone time.Time
-	wroteRequest, firstByte   time.Time
-}
-
-func (p *phaseTrace) set(field *time.Time) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	*field = time.Now()
-}
-
-func (p *phaseTrace) clientTrace() *httptrace.ClientTrace {
-	return &httptrace.ClientTrace{
-		DNSStart:             func(httptrace.DNSStartInfo) { p.set(&p.dnsStart) },
-		DNSDone:              func(httptrace.DNSDoneInfo) { p.set(&p.dnsDone) },
-		ConnectStart:         func(string, string) { p.set(&p.connectStart) },
-		ConnectDone:          func(string, string, error) { p.set(&p.connectDone) },
-		WroteRequest:         func(httptrace.WroteRequestInfo) { p.set(&p.wroteRequest) },
-		GotFirstResponseByte: func() { p.set(&p.firstByte) },
-	}
-}
-
-func (p *phaseTrace) timings(start, end time.Time) Timings {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	span := func(a, b time.Time) time.Duration {
-		if a.IsZero() || b.IsZero() || b.Before(a) {
-			return 0
-		}
-		return b.Sub(a)
-	}
-	t := Timings{
-		Resolve:    span(p.dnsStart, p.dnsDone),
-		Connect:    span(p.connectStart, p.connectDone),
-		Processing: span(p.wroteRequest, p.firstByte),
-		Total:      end.Sub(start),
-	}
-	if !p.firstByte.IsZero() {
-		t.Transfer = span(p.firstByte, end)
-	}
-	return t
 }
