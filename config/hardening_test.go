@@ -107,3 +107,20 @@ func BenchmarkParseManyBadTargets(b *testing.B) {
 		}
 	}
 }
+
+// FuzzParse feeds arbitrary bytes to the config parser: it must never
+// panic, and every error must name the file.
+func FuzzParse(f *testing.F) {
+	for _, path := range []string{"../config.example.toml", "testdata/invalid-ranges.toml", "testdata/invalid-method.toml"} {
+		if data, err := os.ReadFile(path); err == nil {
+			f.Add(data)
+		}
+	}
+	f.Add([]byte("[[target]]\nname = \"a\"\nendpoint = \"a:1\"\n[network]\nallow = [\"::/0\"]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		_, err := Parse(data, "fuzz.toml")
+		if err != nil && !strings.HasPrefix(err.Error(), "fuzz.toml") {
+			t.Fatalf("error does not name the file: %v", err)
+		}
+	})
+}

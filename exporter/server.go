@@ -60,7 +60,11 @@ func (a *Agent) Handler() http.Handler {
 // serveProbe runs one target now and returns its metrics, or with
 // debug=true its log lines, metrics and resolved configuration.
 func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
+	pq, err := parseProbeQuery(r.URL.Query())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
 	release, ok := a.acquireProbeSlot()
 	if !ok {
 		w.Header().Set("Retry-After", "1")
@@ -78,20 +82,15 @@ func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 	var (
 		rep    *probe.Report
 		target *config.Target
-		err    error
 	)
-	switch name, endpoint := q.Get("target"), q.Get("endpoint"); {
-	case name != "" && endpoint != "":
-		http.Error(w, "give target or endpoint, not both", http.StatusBadRequest)
-		return
-	case name != "":
-		rep, target, err = a.ProbeNow(ctx, name)
+	if pq.target != "" {
+		rep, target, err = a.ProbeNow(ctx, pq.target)
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusNotFound)
 			return
 		}
-	case endpoint != "":
-		rep, target, err = a.ProbeAdhoc(ctx, endpoint, q.Get("server_name"))
+	} else {
+		rep, target, err = a.ProbeAdhoc(ctx, pq.endpoint, pq.serverName)
 		if errors.Is(err, errAdhocDisabled) {
 			http.Error(w, err.Error(), http.StatusForbidden)
 			return
@@ -99,9 +98,6 @@ func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
-	default:
-		http.Error(w, "the target parameter is missing (or endpoint, with allow_adhoc)", http.StatusBadRequest)
-		return
 	}
 
 	one := newStore()
@@ -111,7 +107,7 @@ func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 	reg := prometheus.NewRegistry()
 	cfg, _ := a.configAndHealth()
 	reg.MustRegister(&collector{store: one, now: a.opts.Now, region: cfg.Region})
-	if q.Get("debug") != "true" {
+	if !pq.debug {
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 		return
 	}

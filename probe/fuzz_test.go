@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -37,5 +38,33 @@ func FuzzVerifyResponse(f *testing.F) {
 		}
 		_ = v.problems(stapleReasons, ReasonStapleRevoked, ReasonStapleUnknown)
 		_ = checkNonce([]byte("nonce"), v.nonce)
+	})
+}
+
+// FuzzJudgeStaple judges arbitrary staple bytes as a TLS server could send
+// them: never a panic, every problem a staple reason, and a valid staple
+// fails only for what it says about the certificate.
+func FuzzJudgeStaple(f *testing.F) {
+	p := testPKI(f)
+	f.Add(good(p.leaf))
+	f.Add(testpki.Response{Entries: []testpki.Entry{testpki.EntryFor(p.leaf, testpki.Unknown, now, now.Add(time.Hour))}, ProducedAt: now, Signer: p.delegated, Embed: true, ByKey: true}.MustDER())
+	f.Add(testpki.StatusOnly(1))
+	f.Fuzz(func(t *testing.T, der []byte) {
+		r := &StapleResult{Leaf: p.leaf.Cert, Issuer: p.inter.Cert}
+		r.judgeStaple(der, StapleRequest{Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew}})
+		for _, pr := range r.Problems {
+			if !strings.HasPrefix(string(pr.Reason), "staple_") && pr.Reason != ReasonIssuerMissing {
+				t.Fatalf("a staple problem with reason %q", pr.Reason)
+			}
+			if r.Staple.Valid && pr.Reason != ReasonStapleRevoked && pr.Reason != ReasonStapleUnknown {
+				t.Fatalf("a valid staple failed for %q", pr.Reason)
+			}
+		}
+		if !r.Staple.Valid && len(r.Problems) == 0 {
+			t.Fatal("an invalid staple with no problem")
+		}
+		if r.Staple.Valid && r.Staple.CertStatus == CertGood && len(r.Problems) != 0 {
+			t.Fatalf("a valid good staple with problems %v", r.Problems)
+		}
 	})
 }

@@ -39,7 +39,9 @@ const (
 // kilobytes.
 const DefaultMaxBodyBytes = 1 << 20
 
-// maxGETLength is RFC 6960 Appendix A.1's limit, on the encoded form.
+// maxGETLength is RFC 5019 §5's limit on a GET request: the whole URL,
+// scheme, host, path and encoded request, at most 255 bytes; a longer
+// request goes by POST.
 const maxGETLength = 255
 
 // ResponderRequest says which responder to ask about which certificate.
@@ -265,19 +267,35 @@ func checkNonce(sent, echoed []byte) NonceState {
 
 func newHTTPRequest(ctx context.Context, base string, der []byte, method Method) (*http.Request, error) {
 	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("responder URL %q is not an http(s) URL", base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(base) > MaxURLLength {
+		return nil, fmt.Errorf("responder URL %q is not an http(s) URL of at most %d bytes", base, MaxURLLength)
 	}
-	encoded := url.QueryEscape(base64.StdEncoding.EncodeToString(der))
-	if method == MethodGET || (method == MethodAuto && len(encoded) < maxGETLength) {
-		return http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(base, "/")+"/"+encoded, nil)
+	if method != MethodPOST {
+		if get := getURL(u, der); method == MethodGET || len(get) <= maxGETLength {
+			return http.NewRequestWithContext(ctx, http.MethodGet, get, nil)
+		}
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, base, bytes.NewReader(der))
+	u.Fragment, u.RawFragment = "", ""
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, u.String(), bytes.NewReader(der))
 	if err != nil {
 		return nil, err
 	}
 	req.Header.Set("Content-Type", "application/ocsp-request")
 	return req, nil
+}
+
+// getURL appends the URL-encoded base64 request to the responder URL's
+// path (RFC 6960 Appendix A.1), with exactly one slash between them; a
+// query string in the responder URL stays a query string, after the
+// request. '+', '/' and '=' are percent-encoded so no server can read
+// them as anything but the request's bytes.
+func getURL(base *url.URL, der []byte) string {
+	u := *base
+	b64 := base64.StdEncoding.EncodeToString(der)
+	u.RawPath = strings.TrimRight(u.EscapedPath(), "/") + "/" + url.QueryEscape(b64)
+	u.Path = strings.TrimRight(u.Path, "/") + "/" + b64
+	u.Fragment, u.RawFragment = "", ""
+	return u.String()
 }
 
 func classifyTransport(ctx context.Context, err error, trace *httpphase.Trace) Reason {

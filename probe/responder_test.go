@@ -5,9 +5,11 @@ import (
 	"context"
 	"crypto"
 	"crypto/x509"
+	"encoding/base64"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -271,6 +273,83 @@ func TestHTTPRequestMethodChoice(t *testing.T) {
 	if _, err := newHTTPRequest(context.Background(), "ldap://r.test", small, MethodAuto); err == nil {
 		t.Error("a non-http URL was accepted")
 	}
+}
+
+func TestGETURLJoining(t *testing.T) {
+	der := []byte{0xfb, 0xff, 0xfe} // base64 "+//+", every character escaped
+	cases := []struct {
+		base string
+		want string
+	}{
+		{base: "http://r.test", want: "http://r.test/%2B%2F%2F%2B"},
+		{base: "http://r.test/", want: "http://r.test/%2B%2F%2F%2B"},
+		{base: "http://r.test/ocsp/", want: "http://r.test/ocsp/%2B%2F%2F%2B"},
+		{base: "http://r.test/ocsp?key=a%2Fb", want: "http://r.test/ocsp/%2B%2F%2F%2B?key=a%2Fb"},
+		{base: "http://r.test/o%20cs#frag", want: "http://r.test/o%20cs/%2B%2F%2F%2B"},
+	}
+	for _, c := range cases {
+		req, err := newHTTPRequest(context.Background(), c.base, der, MethodGET)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := req.URL.String(); got != c.want {
+			t.Errorf("GET for %q: %s, want %s", c.base, got, c.want)
+		}
+	}
+}
+
+// TestGETThresholdCountsTheWholeURL: RFC 5019 §5 counts scheme, host and
+// path too, so a long responder URL tips a request over to POST.
+func TestGETThresholdCountsTheWholeURL(t *testing.T) {
+	der := bytes.Repeat([]byte{0}, 150) // 200 base64 bytes, none escaped
+	for _, tc := range []struct {
+		pathLen int
+		want    string
+	}{
+		{pathLen: 255 - len("http://r.test/") - 200 - 1, want: "GET"},
+		{pathLen: 255 - len("http://r.test/") - 200, want: "POST"},
+	} {
+		base := "http://r.test/" + strings.Repeat("p", tc.pathLen)
+		req, err := newHTTPRequest(context.Background(), base, der, MethodAuto)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if req.Method != tc.want {
+			t.Errorf("base of %d bytes: %s (GET URL would be %d bytes), want %s", len(base), req.Method, len(getURL(req.URL, der)), tc.want)
+		}
+	}
+}
+
+// FuzzHTTPRequest builds requests for arbitrary responder URLs and
+// request bytes: never a panic, a GET only when it fits or is asked for,
+// and the request always recoverable from a GET URL.
+func FuzzHTTPRequest(f *testing.F) {
+	f.Add("http://r.test/ocsp", []byte{1, 2, 3}, uint8(0))
+	f.Add("https://r.test:8443/a/b/?q=1#f", bytes.Repeat([]byte{0xfb}, 200), uint8(1))
+	f.Add("http://[::1]/", []byte{}, uint8(2))
+	f.Fuzz(func(t *testing.T, base string, der []byte, m uint8) {
+		method := []Method{MethodAuto, MethodGET, MethodPOST}[int(m)%3]
+		req, err := newHTTPRequest(context.Background(), base, der, method)
+		if err != nil {
+			return
+		}
+		switch {
+		case req.Method == http.MethodGet && method == MethodPOST:
+			t.Fatalf("GET although POST was asked for: %s", req.URL)
+		case req.Method == http.MethodGet && method == MethodAuto && len(req.URL.String()) > maxGETLength:
+			t.Fatalf("automatic GET of %d bytes", len(req.URL.String()))
+		case req.Method == http.MethodGet:
+			last := req.URL.EscapedPath()[strings.LastIndex(req.URL.EscapedPath(), "/")+1:]
+			b64, err := url.QueryUnescape(last)
+			if err != nil {
+				t.Fatalf("GET URL %s: %v", req.URL, err)
+			}
+			got, err := base64.StdEncoding.DecodeString(b64)
+			if err != nil || !bytes.Equal(got, der) {
+				t.Fatalf("GET URL %s does not carry the request", req.URL)
+			}
+		}
+	})
 }
 
 func TestResponderPoolPoliteness(t *testing.T) {

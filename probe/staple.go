@@ -199,11 +199,17 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 		}
 		return r
 	}
-	r.StaplePresent = true
-	r.StapleDER = state.OCSPResponse
-	r.Staple = verifyResponse(state.OCSPResponse, r.Leaf, r.Issuer, req.Now(), req.Policy)
-	r.Problems = append(r.Problems, r.Staple.problems(stapleReasons, ReasonStapleRevoked, ReasonStapleUnknown)...)
+	r.judgeStaple(state.OCSPResponse, req)
 	return r
+}
+
+// judgeStaple verifies what the server stapled, with the same verifier
+// that checks responders' answers, and names its problems as a staple's.
+func (r *StapleResult) judgeStaple(der []byte, req StapleRequest) {
+	r.StaplePresent = true
+	r.StapleDER = der
+	r.Staple = verifyResponse(der, r.Leaf, r.Issuer, req.Now(), req.Policy)
+	r.Problems = append(r.Problems, r.Staple.problems(stapleReasons, ReasonStapleRevoked, ReasonStapleUnknown)...)
 }
 
 // inspectChain verifies the served chain and finds the issuer: from the

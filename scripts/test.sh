@@ -54,4 +54,20 @@ if [ -n "$unformatted" ]; then
 	exit 1
 fi
 go vet ./...
+
+# Fuzz every target briefly: the seeds and whatever a few seconds find. A
+# crasher is saved under its package's testdata/fuzz, and from then on
+# runs as a regression case with the tests below.
+fuzztime="${OCSPWATCH_FUZZTIME:-2s}"
+for pkg in $(go list ./...); do
+	dir=$(go list -f '{{.Dir}}' "$pkg")
+	for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+		if ! out=$(go test -run '^$' -fuzz "^${target}\$" -fuzztime "$fuzztime" "$pkg" 2>&1); then
+			echo "$out" >&2
+			exit 1
+		fi
+		echo "fuzzed ${pkg#github.com/ocspwatch/ocspwatch/} $target for $fuzztime"
+	done
+done
+
 go test -race -count=1 ./... "$@"

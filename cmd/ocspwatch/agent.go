@@ -71,10 +71,7 @@ func serveAgent(opts exporter.Options, flags *web.FlagConfig, logger *slog.Logge
 		}
 	}()
 
-	// Idle keep-alive connections are closed after a minute and headers
-	// must arrive within 10 s, so idle or slow clients cannot pile up.
-	// No write timeout: /probe runs as long as its target's timeout.
-	server := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: time.Minute, MaxHeaderBytes: 64 << 10}
+	server := newHTTPServer(agent.Handler(), serverIdleTimeout)
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(server, flags, logger) }()
 	agentDone := make(chan struct{})
@@ -99,6 +96,17 @@ func serveAgent(opts exporter.Options, flags *web.FlagConfig, logger *slog.Logge
 	_ = server.Shutdown(shutdownCtx)
 	<-agentDone
 	return code
+}
+
+// serverIdleTimeout closes idle keep-alive connections, so a thousand
+// idle clients cannot hold a thousand descriptors.
+const serverIdleTimeout = time.Minute
+
+// newHTTPServer bounds what slow or idle clients can hold: headers must
+// arrive within 10 s and idle connections close after idle. There is no
+// write timeout, since /probe runs as long as its target's timeout.
+func newHTTPServer(h http.Handler, idle time.Duration) *http.Server {
+	return &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: idle, MaxHeaderBytes: 64 << 10}
 }
 
 type checkConfigCommand struct {
