@@ -444,6 +444,27 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 	return spec
 }
 
+// NewDuration is a Duration set on purpose, as if written in a file.
+func NewDuration(d time.Duration) Duration { return Duration{Duration: d, set: true} }
+
+// Standalone validates a configuration of one target built in code, as
+// `ocspwatch check` builds it from its flags: the same defaults, the same
+// rules and the same files loaded as for a file. Errors read "key: reason",
+// for the caller to name its own flags.
+func Standalone(c *Config, t *Target) error {
+	c.Targets = []*Target{t}
+	c.fillDefaults(toml.MetaData{})
+	var errs []error
+	report := func(key, format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%s: %s", key, fmt.Sprintf(format, args...)))
+	}
+	if d := c.ClockSkew.Duration; d < 0 || d > maxClockSkew {
+		report("clock_skew", "%s must be between 0s and %s", d, maxClockSkew)
+	}
+	t.validate(c, report)
+	return errors.Join(errs...)
+}
+
 // AdhocTarget builds a target for an endpoint probed once through /probe,
 // with the global defaults. It is named after its endpoint, and every
 // address it leads to, by DNS, certificate or redirect, is checked as

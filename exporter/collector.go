@@ -171,10 +171,8 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	}
 	addr := ep.Address
 	e.emit(mTLSUp, boolValue(ep.HandshakeOK), name, addr)
-	for phase, d := range map[string]time.Duration{"resolve": ep.Timings.Resolve, "connect": ep.Timings.Connect, "tls": ep.Timings.TLS} {
-		if d > 0 {
-			e.emit(mTLSDuration, d.Seconds(), name, addr, phase)
-		}
+	for _, p := range ep.Timings.Phases() {
+		e.emit(mTLSDuration, p.Duration.Seconds(), name, addr, p.Name)
 	}
 	if !ep.HandshakeOK || ep.Cert == nil {
 		return
@@ -188,8 +186,7 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	for _, p := range probe.AllPostures() {
 		e.emit(mCertPosture, boolValue(p == ep.Cert.Posture), name, addr, string(p))
 	}
-	required := require == probe.RequireAlways || (require == probe.RequireAuto && ep.Cert.MustStaple)
-	e.emit(mStapleRequired, boolValue(required), name, addr)
+	e.emit(mStapleRequired, boolValue(require.Requires(ep.Cert.MustStaple)), name, addr)
 	e.emit(mStaplePresent, boolValue(ep.StaplePresent), name, addr)
 	if ep.Staple == nil {
 		return
@@ -207,10 +204,8 @@ func (e *emitter) responder(name string, r *probe.ResponderResult, now time.Time
 		e.emit(mRespHTTP, float64(r.HTTPStatus), name, url)
 	}
 	t := r.Timings
-	for phase, d := range map[string]time.Duration{"resolve": t.Resolve, "connect": t.Connect, "tls": t.TLS, "processing": t.Processing, "transfer": t.Transfer} {
-		if d > 0 {
-			e.emit(mRespPhase, d.Seconds(), name, url, phase)
-		}
+	for _, p := range t.Phases() {
+		e.emit(mRespPhase, p.Duration.Seconds(), name, url, p.Name)
 	}
 	if t.Total > 0 {
 		e.emit(mRespTotal, t.Total.Seconds(), name, url)

@@ -100,10 +100,7 @@ func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 
-	one := newStore()
-	st := &targetState{results: results{target: target}}
-	one.states[target.Name] = st
-	one.record(st, rep, a.opts.Now())
+	one := singleResult(target, rep, a.opts.Now())
 	reg := prometheus.NewRegistry()
 	cfg, _ := a.configAndHealth()
 	reg.MustRegister(&collector{store: one, now: a.opts.Now, region: cfg.Region})

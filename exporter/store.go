@@ -75,6 +75,16 @@ func (s *store) sync(parent context.Context, targets []*config.Target) (removed,
 	return removed, added
 }
 
+// singleResult is a store holding one report, for the registry a /probe
+// call builds; it is never scheduled, so its state needs no context.
+func singleResult(t *config.Target, rep *probe.Report, finished time.Time) *store {
+	s := newStore()
+	st := &targetState{results: results{target: t}, name: t.Name}
+	s.states[t.Name] = st
+	s.record(st, rep, finished)
+	return s
+}
+
 func newTargetState(parent context.Context, t *config.Target) *targetState {
 	ctx, cancel := context.WithCancel(parent)
 	return &targetState{results: results{target: t}, name: t.Name, ctx: ctx, cancel: cancel}

@@ -20,6 +20,13 @@ const (
 	RequireNever  StapleRequirement = "false"
 )
 
+// Requires is the one place that decides whether a staple is required
+// from a certificate: the verdict and the exported ocsp_staple_required
+// both ask it.
+func (r StapleRequirement) Requires(mustStaple bool) bool {
+	return r == RequireAlways || (r != RequireNever && mustStaple)
+}
+
 // TargetSpec is everything one run of one target needs. Either Staple is
 // set (an endpoint) or Leaf and Issuer are (a responder-only target).
 type TargetSpec struct {
@@ -162,11 +169,11 @@ func Evaluate(rep *Report, require StapleRequirement) []Problem {
 	keep := func(p Problem) {
 		switch p.Reason {
 		case ReasonStapleMissing:
-			if require != RequireAlways {
+			if !require.Requires(false) {
 				return
 			}
 		case ReasonMustStapleViolated:
-			if require == RequireNever {
+			if !require.Requires(true) {
 				return
 			}
 		}

@@ -2,12 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 	"time"
 
@@ -85,59 +85,66 @@ func (c *checkCommand) run(stdout, stderr io.Writer) int {
 	return code
 }
 
-// spec turns flags into a probe target, loading every file it names.
+// spec turns flags into a probe target through the configuration's own
+// target rules and spec builder, so `check` and the agent agree on what
+// an endpoint is, which files load and how a target is probed.
 func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
-	spec := probe.TargetSpec{
-		QueryResponder: !c.noResponder,
-		ResponderURLs:  c.urls,
-		Method:         probe.Method(c.method),
-		Nonce:          c.nonce,
-		RequireNonce:   c.nonce,
-		RequireStaple:  probe.StapleRequirement(c.requireStaple),
-		UserAgent:      userAgent(),
-		Policy:         probe.VerifyPolicy{Skew: c.skew},
-	}
-	var issuer *x509.Certificate
-	if c.issuerFile != "" {
-		var err error
-		if issuer, err = config.LoadCertificate(c.issuerFile); err != nil {
-			return spec, "", fmt.Errorf("--issuer-file: %w", err)
-		}
-	}
 	switch {
 	case c.certFile != "" && c.endpoint != "":
-		return spec, "", errors.New("give either an endpoint or --cert, not both")
-	case c.certFile != "":
-		if issuer == nil {
-			return spec, "", errors.New("--cert needs --issuer-file (or --issuer) to build the OCSP request")
-		}
-		if c.noResponder {
-			return spec, "", errors.New("--cert with --no-responder leaves nothing to check")
-		}
-		leaf, err := config.LoadCertificate(c.certFile)
-		if err != nil {
-			return spec, "", fmt.Errorf("--cert: %w", err)
-		}
-		if leaf.CheckSignatureFrom(issuer) != nil {
-			return spec, "", fmt.Errorf("--cert %s was not issued by --issuer-file %s", c.certFile, c.issuerFile)
-		}
-		spec.Name, spec.Leaf, spec.Issuer = c.certFile, leaf, issuer
-		return spec, c.certFile, nil
-	case c.endpoint == "":
-		return spec, "", errors.New("name an endpoint (HOST[:PORT]) or a certificate with --cert")
+		return probe.TargetSpec{}, "", errors.New("give either an endpoint or --cert, not both")
+	case c.certFile != "" && c.issuerFile == "":
+		return probe.TargetSpec{}, "", errors.New("--cert needs --issuer-file (or --issuer) to build the OCSP request")
+	case c.certFile != "" && c.noResponder:
+		return probe.TargetSpec{}, "", errors.New("--cert with --no-responder leaves nothing to check")
+	case c.certFile == "" && c.endpoint == "":
+		return probe.TargetSpec{}, "", errors.New("name an endpoint (HOST[:PORT]) or a certificate with --cert")
 	}
-	endpoint, err := config.ParseEndpoint(c.endpoint)
-	if err != nil {
-		return spec, "", fmt.Errorf("endpoint %q: %w", c.endpoint, err)
+	query := !c.noResponder
+	addresses := "first"
+	if c.allAddresses {
+		addresses = "all"
 	}
-	sreq := &probe.StapleRequest{Endpoint: endpoint, ServerName: c.serverName, Issuer: issuer, AllAddresses: c.allAddresses}
-	if c.caFile != "" {
-		if sreq.Roots, err = config.LoadCertPool(c.caFile); err != nil {
-			return spec, "", fmt.Errorf("--ca-file: %w", err)
+	t := &config.Target{
+		Name: c.endpoint, Endpoint: c.endpoint, ServerName: c.serverName, Addresses: addresses,
+		CAFile: c.caFile, IssuerFile: c.issuerFile, CertFile: c.certFile,
+		Timeout: config.NewDuration(c.timeout), RequireStaple: config.RequireStaple(c.requireStaple),
+		QueryResponder: &query, Responders: c.urls, Method: c.method, Nonce: c.nonce, RequireNonce: c.nonce,
+	}
+	if c.certFile != "" {
+		t.Name = c.certFile
+	}
+	cfg := &config.Config{ClockSkew: config.NewDuration(c.skew)}
+	if err := config.Standalone(cfg, t); err != nil {
+		return probe.TargetSpec{}, "", flagNames.Replace(err.Error())
+	}
+	spec := t.Spec(cfg, time.Now, userAgent(), nil)
+	if t.Endpoint != "" {
+		spec.Name = t.Endpoint
+	}
+	return spec, spec.Name, nil
+}
+
+// flagNames words configuration errors in the flags that set the keys.
+var flagNames = keyToFlag{
+	"endpoint: ": "endpoint: ", "server_name: ": "--servername: ", "ca_file: ": "--ca-file: ",
+	"issuer_file: ": "--issuer-file: ", "cert_file: ": "--cert: ", "responders: ": "--url: ",
+	"timeout: ": "--timeout: ", "clock_skew: ": "--skew: ", "require_nonce: ": "--nonce: ",
+}
+
+type keyToFlag map[string]string
+
+// Replace renames the key at the start of each error line.
+func (m keyToFlag) Replace(msg string) error {
+	lines := strings.Split(msg, "\n")
+	for i, l := range lines {
+		for key, flag := range m {
+			if rest, ok := strings.CutPrefix(l, key); ok {
+				lines[i] = flag + rest
+				break
+			}
 		}
 	}
-	spec.Name, spec.Staple = endpoint, sreq
-	return spec, endpoint, nil
+	return errors.New(strings.Join(lines, "; "))
 }
 
 // exitCode is 2 when nothing could be probed, 1 when a problem was found

@@ -182,7 +182,7 @@ func TestCheckResponderOnly(t *testing.T) {
 		}
 	}
 	code, _, errOut := runCLI("check", "--cert", p.goodFile, "--issuer", p.rootFile, "--url", resp.URL)
-	if code != exitError || !strings.Contains(errOut, "was not issued by") {
+	if code != exitError || !strings.Contains(errOut, "did not issue") {
 		t.Errorf("wrong issuer: exit %d %q", code, errOut)
 	}
 }
