@@ -57,19 +57,21 @@ type endpointJSON struct {
 }
 
 type responseJSON struct {
-	ResponseStatus            string      `json:"response_status,omitempty"`
-	Valid                     bool        `json:"valid"`
-	CertStatus                string      `json:"cert_status,omitempty"`
-	RevokedAt                 *time.Time  `json:"revoked_at,omitempty"`
-	RevocationReason          string      `json:"revocation_reason,omitempty"`
-	ThisUpdate                *time.Time  `json:"this_update,omitempty"`
-	NextUpdate                *time.Time  `json:"next_update,omitempty"`
-	ProducedAt                *time.Time  `json:"produced_at,omitempty"`
-	SecondsToNextUpdate       *float64    `json:"seconds_to_next_update,omitempty"`
-	NextUpdateAfterCertExpiry bool        `json:"next_update_after_cert_expiry"`
-	Signer                    *signerJSON `json:"signer,omitempty"`
-	SingleResponses           int         `json:"single_responses"`
-	Detail                    string      `json:"detail,omitempty"`
+	ResponseStatus            string     `json:"response_status,omitempty"`
+	Valid                     bool       `json:"valid"`
+	CertStatus                string     `json:"cert_status,omitempty"`
+	RevokedAt                 *time.Time `json:"revoked_at,omitempty"`
+	RevocationReason          string     `json:"revocation_reason,omitempty"`
+	ThisUpdate                *time.Time `json:"this_update,omitempty"`
+	NextUpdate                *time.Time `json:"next_update,omitempty"`
+	ProducedAt                *time.Time `json:"produced_at,omitempty"`
+	SecondsToNextUpdate       *float64   `json:"seconds_to_next_update,omitempty"`
+	NextUpdateAfterCertExpiry bool       `json:"next_update_after_cert_expiry"`
+	// Added in schema version 1 without a bump: new fields only.
+	NextUpdateAfterSignerExpiry bool        `json:"next_update_after_signer_expiry"`
+	Signer                      *signerJSON `json:"signer,omitempty"`
+	SingleResponses             int         `json:"single_responses"`
+	Detail                      string      `json:"detail,omitempty"`
 }
 
 type signerJSON struct {
@@ -151,7 +153,8 @@ func writeJSON(w io.Writer, rep *probe.Report, target string, code int, now time
 func verificationJSON(v *probe.Verification, now time.Time) *responseJSON {
 	rj := &responseJSON{ResponseStatus: string(v.ResponseStatus), Valid: v.Valid, CertStatus: string(v.CertStatus),
 		RevokedAt: v.RevokedAt, RevocationReason: v.RevocationReason, NextUpdate: v.NextUpdate,
-		NextUpdateAfterCertExpiry: v.NextUpdateAfterCertExpiry, SingleResponses: v.SingleResponses, Detail: v.Detail()}
+		NextUpdateAfterCertExpiry: v.NextUpdateAfterCertExpiry, NextUpdateAfterSignerExpiry: v.NextUpdateAfterSignerExpiry,
+		SingleResponses: v.SingleResponses, Detail: v.Detail()}
 	if !v.ThisUpdate.IsZero() {
 		rj.ThisUpdate, rj.ProducedAt = &v.ThisUpdate, &v.ProducedAt
 	}

@@ -29,6 +29,9 @@ func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
 		line("", "valid until %s (%s)", stamp(c.NotAfter), human.Expiry(c.NotAfter, now))
 		line("must-staple", "%s", yesNo(c.MustStaple))
 		line("revocation", "%s", posture(c))
+		if c.IgnoredURLs > 0 {
+			line("", "%d more URL(s) ignored: repeated, over %d bytes, or past the first %d of a list", c.IgnoredURLs, probe.MaxURLLength, probe.MaxURLsPerCert)
+		}
 	}
 	for _, e := range rep.Endpoints {
 		fmt.Fprintln(w)
@@ -135,6 +138,9 @@ func writeVerification(line func(string, string, ...any), v *probe.Verification,
 	line("produced at", "%s", stamp(v.ProducedAt))
 	if v.NextUpdateAfterCertExpiry {
 		line("", "note: NextUpdate is after the certificate expires")
+	}
+	if v.NextUpdateAfterSignerExpiry {
+		line("", "note: NextUpdate is after the signer's certificate expires")
 	}
 }
 
