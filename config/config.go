@@ -74,6 +74,10 @@ type Target struct {
 	Nonce          bool          `toml:"nonce"`
 	RequireNonce   bool          `toml:"require_nonce"`
 	CertIDHash     string        `toml:"cert_id_hash"`
+	// ALPN is nil when the file leaves it out (then DefaultALPN), and an
+	// empty list when the file asks to offer none.
+	ALPN                []string `toml:"alpn"`
+	ResponderSignerFile string   `toml:"responder_signer_file"`
 
 	// Filled by validation.
 	adhoc          bool
@@ -81,6 +85,7 @@ type Target struct {
 	roots          *x509.CertPool
 	issuer         *x509.Certificate
 	leaf           *x509.Certificate
+	pinned         []*x509.Certificate
 	fingerprint    string
 }
 
@@ -236,8 +241,16 @@ func (c *Config) fillDefaults(md toml.MetaData) {
 		if t.CertIDHash == "" {
 			t.CertIDHash = "sha1"
 		}
+		if t.ALPN == nil {
+			t.ALPN = slices.Clone(DefaultALPN)
+		}
 	}
 }
+
+// DefaultALPN is what browsers and most HTTP clients offer, so a probe
+// sees what real clients get, and servers that demand a protocol (grpc-go
+// refuses handshakes without "h2") accept it.
+var DefaultALPN = []string{"h2", "http/1.1"}
 
 // Ranges for every knob: wide enough for any sane deployment, narrow
 // enough that a typo cannot wedge the agent or overflow a counter.
@@ -376,6 +389,19 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 	if !slices.Contains([]string{"sha1", "sha256"}, t.CertIDHash) {
 		fail("cert_id_hash", "%q is not sha1 or sha256", t.CertIDHash)
 	}
+	if len(t.ALPN) > 8 {
+		fail("alpn", "%d protocols, more than 8", len(t.ALPN))
+	}
+	for _, p := range t.ALPN {
+		if p == "" || len(p) > 255 {
+			fail("alpn", "%q is not a protocol name of 1 to 255 bytes", p)
+		}
+	}
+	if t.ResponderSignerFile != "" {
+		if t.pinned, err = LoadCertificates(t.ResponderSignerFile); err != nil {
+			fail("responder_signer_file", "%v", err)
+		}
+	}
 	if t.RequireNonce && !t.Nonce {
 		fail("require_nonce", "needs nonce = true")
 	}
@@ -396,9 +422,9 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 // reads, so a reload can tell changed targets from unchanged ones.
 func fingerprint(t *Target) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q|%q|%s|%q|%v|%q|%q|%v|%v|%q", t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile,
-		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash)
-	for _, f := range []string{t.CAFile, t.IssuerFile, t.CertFile} {
+	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q|%q|%s|%q|%v|%q|%q|%v|%v|%q|%q|%q", t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile,
+		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash, t.ALPN, t.ResponderSignerFile)
+	for _, f := range []string{t.CAFile, t.IssuerFile, t.CertFile, t.ResponderSignerFile} {
 		if f != "" {
 			data, _ := ReadRegularFile(f, MaxPEMBytes)
 			h.Write(data)
@@ -427,7 +453,7 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 		MaxBodyBytes:   c.Responder.MaxBodyBytes,
 		UserAgent:      userAgent,
 		Now:            now,
-		Policy:         probe.VerifyPolicy{Skew: c.ClockSkew.Duration, MaxResponseAge: c.MaxResponseAge.Duration},
+		Policy:         probe.VerifyPolicy{Skew: c.ClockSkew.Duration, MaxResponseAge: c.MaxResponseAge.Duration, Pinned: t.pinned},
 		Timeout:        t.Timeout.Duration,
 		Leaf:           t.leaf,
 		Issuer:         t.issuer,
@@ -439,7 +465,7 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 	}
 	if t.Endpoint != "" {
 		spec.Staple = &probe.StapleRequest{Endpoint: t.Endpoint, ServerName: t.ServerName, Roots: t.roots,
-			Issuer: t.issuer, AllAddresses: t.Addresses == "all", Resolver: resolver}
+			Issuer: t.issuer, AllAddresses: t.Addresses == "all", Resolver: resolver, ALPN: t.ALPN}
 	}
 	return spec
 }
@@ -472,7 +498,7 @@ func Standalone(c *Config, t *Target) error {
 func (c *Config) AdhocTarget(endpoint, serverName string) (*Target, error) {
 	yes := true
 	t := &Target{Endpoint: endpoint, ServerName: serverName, Schedule: c.DefaultSchedule, Timeout: c.DefaultTimeout,
-		RequireStaple: "auto", QueryResponder: &yes, Method: "auto", Addresses: "first", CertIDHash: "sha1", adhoc: true}
+		RequireStaple: "auto", QueryResponder: &yes, Method: "auto", Addresses: "first", CertIDHash: "sha1", ALPN: DefaultALPN, adhoc: true}
 	var errs []error
 	t.validate(c, func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("endpoint %q: %s: %s", endpoint, key, fmt.Sprintf(format, args...)))

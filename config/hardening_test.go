@@ -124,3 +124,34 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestALPNAndPinnedSigner(t *testing.T) {
+	signer := filepath.Join(t.TempDir(), "signer.pem")
+	leafPEM, err := os.ReadFile("testdata/leaf.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(signer, leafPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := Parse([]byte(`[[target]]
+name = "default"
+endpoint = "a.example:443"
+[[target]]
+name = "none"
+endpoint = "a.example:443"
+alpn = []
+responder_signer_file = "`+signer+`"
+`), "alpn.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := cfg.Targets[0].Spec(cfg, time.Now, "ua", nil)
+	none := cfg.Targets[1].Spec(cfg, time.Now, "ua", nil)
+	if strings.Join(def.Staple.ALPN, ",") != "h2,http/1.1" || len(none.Staple.ALPN) != 0 {
+		t.Errorf("ALPN: default %q, explicit none %q", def.Staple.ALPN, none.Staple.ALPN)
+	}
+	if len(def.Policy.Pinned) != 0 || len(none.Policy.Pinned) != 1 {
+		t.Errorf("pinned signers: %d and %d, want 0 and 1", len(def.Policy.Pinned), len(none.Policy.Pinned))
+	}
+}

@@ -29,6 +29,9 @@ type StapleRequest struct {
 	AllAddresses bool
 	Now          func() time.Time
 	Policy       VerifyPolicy
+	// ALPN lists the application protocols offered, in order; empty
+	// offers none.
+	ALPN []string
 	// TLSMaxVersion pins the highest TLS version offered; 0 means the default.
 	TLSMaxVersion uint16
 	// Resolver defaults to net.DefaultResolver.
@@ -60,6 +63,8 @@ type StapleResult struct {
 	// handshake failed; nothing after it is then filled.
 	HandshakeOK bool
 	TLSVersion  string
+	// ALPN is the application protocol the server chose, if any.
+	ALPN string
 
 	Leaf  *x509.Certificate
 	Chain []*x509.Certificate
@@ -172,6 +177,7 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 		InsecureSkipVerify: true, //nolint:gosec // verified by hand in inspectChain
 		MinVersion:         tls.VersionTLS12,
 		MaxVersion:         req.TLSMaxVersion,
+		NextProtos:         req.ALPN,
 	})
 	start = time.Now()
 	err = tlsConn.HandshakeContext(ctx)
@@ -183,6 +189,7 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 	state := tlsConn.ConnectionState()
 	r.HandshakeOK = true
 	r.TLSVersion = tls.VersionName(state.Version)
+	r.ALPN = state.NegotiatedProtocol
 	if len(state.PeerCertificates) == 0 {
 		r.Problems = append(r.Problems, Problem{Reason: ReasonTLSHandshake, Detail: "server sent no certificate"})
 		return r

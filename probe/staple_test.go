@@ -233,3 +233,19 @@ func TestStapleEveryAddress(t *testing.T) {
 		t.Errorf("backends: %v / %v", all[0].Problems, all[1].Problems)
 	}
 }
+
+// TestALPN: a server that, like grpc-go, refuses handshakes without "h2"
+// is reachable only when the probe offers it, and the chosen protocol is
+// reported.
+func TestALPN(t *testing.T) {
+	p := testPKI(t)
+	srv := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{RequireALPN: "h2"})
+	without := Staple(context.Background(), StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Now: frozen})[0]
+	if without.HandshakeOK || !hasReason(without.Problems, ReasonTLSHandshake) {
+		t.Errorf("without ALPN: handshake %v problems %v; want tls_handshake", without.HandshakeOK, without.Problems)
+	}
+	with := Staple(context.Background(), StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Now: frozen, ALPN: []string{"h2", "http/1.1"}})[0]
+	if !with.HandshakeOK || with.ALPN != "h2" || !with.StaplePresent {
+		t.Errorf("with ALPN: handshake %v alpn %q staple %v problems %v", with.HandshakeOK, with.ALPN, with.StaplePresent, with.Problems)
+	}
+}

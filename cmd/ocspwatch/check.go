@@ -34,6 +34,8 @@ type checkCommand struct {
 	timeout       time.Duration
 	skew          time.Duration
 	output        string
+	alpn          []string
+	vaFile        string
 }
 
 func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
@@ -53,6 +55,8 @@ func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	durationVar(cmd, "timeout", "Give up on the whole check after this long.", "10s", &c.timeout)
 	durationVar(cmd, "skew", "Clock-skew tolerance for OCSP time windows.", "5m", &c.skew)
 	enumVar(cmd, "output", "Output format.", "text", &c.output, "text", "json")
+	cmd.Flag("alpn", "Application protocol to offer; repeatable, in order (default: h2, http/1.1). \"none\" offers none.").PlaceHolder("PROTO").StringsVar(&c.alpn)
+	fileVar(cmd, "va-file", "PEM responder certificate to trust as a signer, as openssl ocsp -VAfile (RFC 6960 4.2.2.2, option 1).", &c.vaFile)
 	return cmd
 }
 
@@ -109,6 +113,10 @@ func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
 		CAFile: c.caFile, IssuerFile: c.issuerFile, CertFile: c.certFile,
 		Timeout: config.NewDuration(c.timeout), RequireStaple: config.RequireStaple(c.requireStaple),
 		QueryResponder: &query, Responders: c.urls, Method: c.method, Nonce: c.nonce, RequireNonce: c.nonce,
+		ALPN: c.alpn, ResponderSignerFile: c.vaFile,
+	}
+	if len(c.alpn) == 1 && c.alpn[0] == "none" {
+		t.ALPN = []string{}
 	}
 	if c.certFile != "" {
 		t.Name = c.certFile
@@ -129,6 +137,7 @@ var flagNames = keyToFlag{
 	"endpoint: ": "endpoint: ", "server_name: ": "--servername: ", "ca_file: ": "--ca-file: ",
 	"issuer_file: ": "--issuer-file: ", "cert_file: ": "--cert: ", "responders: ": "--url: ",
 	"timeout: ": "--timeout: ", "clock_skew: ": "--skew: ", "require_nonce: ": "--nonce: ",
+	"alpn: ": "--alpn: ", "responder_signer_file: ": "--va-file: ",
 }
 
 type keyToFlag map[string]string

@@ -45,6 +45,7 @@ type endpointJSON struct {
 	ServerName      string             `json:"server_name,omitempty"`
 	HandshakeOK     bool               `json:"handshake_ok"`
 	TLSVersion      string             `json:"tls_version,omitempty"`
+	ALPN            string             `json:"alpn,omitempty"`
 	Timings         map[string]float64 `json:"timings_seconds"`
 	ChainVerified   bool               `json:"chain_verified"`
 	ChainError      string             `json:"chain_error,omitempty"`
@@ -121,7 +122,7 @@ func writeJSON(w io.Writer, rep *probe.Report, target string, code int, now time
 			NotAfter: c.NotAfter.UTC(), OCSPURLs: nonNil(c.OCSPServers), CRLURLs: nonNil(c.CRLServers), MustStaple: c.MustStaple, Posture: string(c.Posture)}
 	}
 	for _, e := range rep.Endpoints {
-		ej := endpointJSON{Address: e.Address, ServerName: e.ServerName, HandshakeOK: e.HandshakeOK, TLSVersion: e.TLSVersion,
+		ej := endpointJSON{Address: e.Address, ServerName: e.ServerName, HandshakeOK: e.HandshakeOK, TLSVersion: e.TLSVersion, ALPN: e.ALPN,
 			Timings:       phases(e.Timings.Phases(), 0),
 			ChainVerified: e.ChainVerified, ChainError: e.ChainError, ChainIncomplete: e.ChainIncomplete, IssuerSource: e.IssuerSource,
 			StaplePresent: e.StaplePresent, ResponderAgrees: e.ResponderAgrees, Problems: problemsJSON(e.Problems)}

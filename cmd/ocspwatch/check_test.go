@@ -230,3 +230,56 @@ func TestCheckTextEscapesRemoteText(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckPinnedSignerAgainstOpenSSL: `openssl ocsp -rsigner` signs with
+// a certificate that lacks id-kp-OCSPSigning. Without a pin the answer is
+// rejected; with --va-file naming that signer it is accepted and reported
+// as pinned, as `openssl ocsp -VAfile` would.
+func TestCheckPinnedSignerAgainstOpenSSL(t *testing.T) {
+	p := newLivePKI(t)
+	noEKU, err := p.inter.NewResponder("Signer Without EKU", testpki.ResponderOptions{NoEKU: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := p.inter.NewResponder("Another Signer", testpki.ResponderOptions{NoEKU: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	pinFile := openssltest.WriteFile(t, dir, "va.pem", noEKU.PEM())
+	otherFile := openssltest.WriteFile(t, dir, "other.pem", other.PEM())
+	resp := openssltest.StartResponder(t, p.inter, noEKU, []openssltest.IndexEntry{{Cert: p.good.Cert}})
+	base := []string{"check", "--cert", p.goodFile, "--issuer", p.interFile, "--url", resp.URL}
+
+	code, out, errOut := runCLI(base...)
+	if code != exitProblem || !strings.Contains(out, "lacks the id-kp-OCSPSigning") {
+		t.Errorf("without a pin: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(append(base, "--va-file", otherFile)...)
+	if code != exitProblem || !strings.Contains(out, "the response was signed by a certificate that may not sign") {
+		t.Errorf("pinning another signer: exit %d\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runCLI(append(base, "--va-file", pinFile, "--output", "json")...)
+	if code != exitOK || !strings.Contains(out, `"kind": "pinned"`) {
+		t.Errorf("with the signer pinned: exit %d\n%s%s", code, out, errOut)
+	}
+}
+
+// TestCheckOffersALPN: a server that refuses handshakes without "h2" is
+// reached with the default ALPN and refused with none.
+func TestCheckOffersALPN(t *testing.T) {
+	p := newLivePKI(t)
+	srv, err := testpki.NewTLSServer(p.good, nil, testpki.ServerOptions{RequireALPN: "h2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	code, out, errOut := runCLI("check", srv.Addr, "--ca-file", p.rootFile, "--no-responder")
+	if code != exitOK || !strings.Contains(out, "ALPN h2") {
+		t.Errorf("default ALPN: exit %d\n%s%s", code, out, errOut)
+	}
+	code, _, errOut = runCLI("check", srv.Addr, "--ca-file", p.rootFile, "--no-responder", "--alpn", "none")
+	if code != exitError || !strings.Contains(errOut, "tls_handshake") {
+		t.Errorf("no ALPN: exit %d %s", code, errOut)
+	}
+}

@@ -46,7 +46,7 @@ func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
 			writeProblems(line, e.Problems)
 			continue
 		}
-		line("handshake", "%s in %s (connect %s, tls %s)", e.TLSVersion, human.Duration(e.Timings.Resolve+e.Timings.Connect+e.Timings.TLS), human.Duration(e.Timings.Connect), human.Duration(e.Timings.TLS))
+		line("handshake", "%s%s in %s (connect %s, tls %s)", e.TLSVersion, alpnNote(e.ALPN), human.Duration(e.Timings.Resolve+e.Timings.Connect+e.Timings.TLS), human.Duration(e.Timings.Connect), human.Duration(e.Timings.TLS))
 		switch {
 		case e.ChainVerified:
 			line("chain", "verified against the trust roots")
@@ -223,3 +223,10 @@ func yesNo(b bool) string {
 }
 
 func stamp(t time.Time) string { return t.UTC().Format("2006-01-02 15:04:05 MST") }
+
+func alpnNote(proto string) string {
+	if proto == "" {
+		return ""
+	}
+	return ", ALPN " + proto
+}

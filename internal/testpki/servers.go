@@ -7,12 +7,14 @@ import (
 	"encoding/asn1"
 	"encoding/base64"
 	"errors"
+	"fmt"
 	"io"
 	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -160,6 +162,9 @@ type ServerOptions struct {
 	LeafOnly bool
 	// Addr to listen on; 127.0.0.1:0 when empty.
 	Addr string
+	// RequireALPN refuses a handshake whose ClientHello does not offer
+	// this protocol, as grpc-go does for "h2".
+	RequireALPN string
 }
 
 // TLSServer is a TLS server on 127.0.0.1 that completes handshakes and
@@ -186,6 +191,16 @@ func NewTLSServer(leaf *Cert, staple []byte, opts ServerOptions) (*TLSServer, er
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return &tls.Certificate{Certificate: chain, PrivateKey: leaf.Key, OCSPStaple: *s.staple.Load()}, nil
 		},
+	}
+	if opts.RequireALPN != "" {
+		cfg.NextProtos = []string{opts.RequireALPN}
+		base := cfg.Clone()
+		cfg.GetConfigForClient = func(hello *tls.ClientHelloInfo) (*tls.Config, error) {
+			if !slices.Contains(hello.SupportedProtos, opts.RequireALPN) {
+				return nil, fmt.Errorf("testpki: the client did not offer ALPN %q", opts.RequireALPN)
+			}
+			return base, nil
+		}
 	}
 	if opts.Addr == "" {
 		opts.Addr = "127.0.0.1:0"
