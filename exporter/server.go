@@ -171,7 +171,7 @@ func probeLog(rep *probe.Report, now time.Time) string {
 			logger.Error("could not resolve the endpoint")
 		} else if e.HandshakeOK {
 			logger.Info("handshake completed", "address", e.Address, "tls_version", e.TLSVersion,
-				"resolve", e.Timings.Resolve, "connect", e.Timings.Connect, "tls", e.Timings.TLS,
+				"alpn", e.ALPN, "resolve", e.Timings.Resolve, "connect", e.Timings.Connect, "tls", e.Timings.TLS,
 				"chain_verified", e.ChainVerified, "chain_incomplete", e.ChainIncomplete, "issuer_source", e.IssuerSource)
 		} else {
 			logger.Error("handshake failed", "address", e.Address)

@@ -114,6 +114,13 @@ type dialScope struct {
 
 type dialScopeKey struct{}
 
+// WithDialPolicy returns a context whose connections, made by this
+// package's dialer and HTTP client, follow policy for addresses named by
+// origin. The CRL cache's downloads run under such a context.
+func WithDialPolicy(ctx context.Context, policy *DialPolicy, origin Origin) context.Context {
+	return withDialScope(ctx, policy, origin)
+}
+
 func withDialScope(ctx context.Context, policy *DialPolicy, origin Origin) context.Context {
 	if policy == nil {
 		return ctx

@@ -1,6 +1,10 @@
 package probe
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/ocspwatch/ocspwatch/probe/crl"
+)
 
 // Reason is the closed set of ways a probe can fail. Every value is a
 // bounded Prometheus label value, so free-form error text never becomes a
@@ -110,6 +114,16 @@ var reasonDescriptions = map[Reason]string{
 	ReasonNonceMissing:               "a nonce was sent and required but the response did not echo it",
 	ReasonNonceMismatch:              "the response echoed a different nonce",
 	ReasonStapleResponderDisagree:    "the staple and the responder give different certificate statuses",
+	ReasonChainRevoked:               "a certificate above the leaf in the chain is revoked, by its CRL or OCSP",
+	ReasonCRLOCSPDisagree:            "the CRL and OCSP give different statuses for the leaf",
+	ReasonNoRevocationInfo:           "the certificate names neither an OCSP responder nor a CRL, and is not short-lived",
+}
+
+func init() {
+	// The CRL reasons are described once, in package crl.
+	for _, r := range crl.AllReasons() {
+		reasonDescriptions[Reason(r)] = r.Describe()
+	}
 }
 
 // AllReasons lists every Reason in a stable order, for documentation and
@@ -128,6 +142,10 @@ func AllReasons() []Reason {
 		ReasonResponseExpired, ReasonResponseNotYetValid, ReasonResponseRevoked, ReasonResponseUnknown,
 		ReasonResponseCriticalExtension, ReasonResponseNoNextUpdate, ReasonResponseTooLongLived,
 		ReasonNonceMissing, ReasonNonceMismatch, ReasonStapleResponderDisagree,
+		ReasonCRLUnreachable, ReasonCRLTimeout, ReasonCRLHTTPStatus, ReasonCRLTooLarge,
+		ReasonCRLMalformed, ReasonCRLBadSignature, ReasonCRLStale, ReasonCRLNoNextUpdate,
+		ReasonCRLUnsupported, ReasonCRLRevoked, ReasonChainRevoked, ReasonCRLOCSPDisagree,
+		ReasonNoRevocationInfo,
 	}
 }
 

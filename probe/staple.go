@@ -1,12 +1,14 @@
 package probe
 
 import (
+	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"slices"
 	"time"
 
 	"github.com/ocspwatch/ocspwatch/internal/httpphase"
@@ -75,6 +77,10 @@ type StapleResult struct {
 	ChainIncomplete bool
 	ChainVerified   bool
 	ChainError      string
+	// Path runs from the leaf up, each certificate issued by the next: the
+	// verified path through the trust roots when there is one, else as far
+	// as the served chain and the issuer go. Revocation is checked along it.
+	Path []*x509.Certificate
 	Cert            *CertInfo
 
 	StaplePresent bool
@@ -240,6 +246,7 @@ func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 	} else {
 		r.ChainVerified = true
 	}
+	defer func() { r.Path = buildPath(r.Leaf, r.Issuer, r.Chain, chains) }()
 	if r.Issuer != nil {
 		return
 	}
@@ -272,4 +279,33 @@ func isTimeout(ctx context.Context, err error) bool {
 	}
 	var ne net.Error
 	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// buildPath is the verified path when there is one. Otherwise it follows
+// the served chain by name from the leaf's issuer up: names suffice here,
+// since each CRL and OCSP answer along the path is verified against the
+// certificate it comes from.
+func buildPath(leaf, issuer *x509.Certificate, served []*x509.Certificate, verified [][]*x509.Certificate) []*x509.Certificate {
+	if len(verified) > 0 {
+		return verified[0]
+	}
+	path := []*x509.Certificate{leaf}
+	if issuer == nil {
+		return path
+	}
+	path = append(path, issuer)
+	for cur := issuer; len(path) <= len(served) && !bytes.Equal(cur.RawIssuer, cur.RawSubject); {
+		var next *x509.Certificate
+		for _, c := range served {
+			if bytes.Equal(c.RawSubject, cur.RawIssuer) && !slices.Contains(path, c) {
+				next = c
+				break
+			}
+		}
+		if next == nil {
+			break
+		}
+		path, cur = append(path, next), next
+	}
+	return path
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
 
 // StapleRequirement says whether a missing staple fails a target.
@@ -53,6 +55,12 @@ type TargetSpec struct {
 	// caller: its endpoint is remote input like a certificate's URLs.
 	Dial  *DialPolicy
 	Adhoc bool
+	// CRL is the CRL policy; CRLs the shared CRL cache, nil for no CRL
+	// checks. CRLFile, when set, is checked for the leaf instead of its
+	// distribution points, for air-gapped checks.
+	CRL     CRLPolicy
+	CRLs    *crl.Pool
+	CRLFile []byte
 }
 
 // Report is one run of one target: its handshakes, its responder queries
@@ -68,6 +76,10 @@ type Report struct {
 	// and none is configured: a posture, not a failure.
 	NoResponderURL bool
 	Responders     []*ResponderResult
+	// Chain is the revocation check of every certificate on the path
+	// except the trust anchor, leaf first: CRLs, and OCSP for
+	// intermediates. Empty when no path is known.
+	Chain []*ChainCert
 	// Failures are the problems that fail the target under its policy.
 	Failures []Problem
 	Success  bool
@@ -79,11 +91,15 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 	if spec.Now == nil {
 		spec.Now = time.Now
 	}
+	if spec.CRL == "" {
+		spec.CRL = CRLAuto
+	}
 	rep := &Report{Target: spec.Name, Started: spec.Now()}
 	start := time.Now()
 	defer func() { rep.Duration = time.Since(start) }()
 
 	leaf, issuer := spec.Leaf, spec.Issuer
+	var path []*x509.Certificate
 	if spec.Staple != nil {
 		sreq := *spec.Staple
 		sreq.Now, sreq.Policy, sreq.Dial = spec.Now, spec.Policy, spec.Dial
@@ -94,7 +110,7 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 		leaf, issuer = nil, nil
 		for _, e := range rep.Endpoints {
 			if e.Leaf != nil {
-				leaf, issuer = e.Leaf, e.Issuer
+				leaf, issuer, path = e.Leaf, e.Issuer, e.Path
 				break
 			}
 		}
@@ -113,6 +129,13 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 		compareWithResponders(rep)
 	} else if leaf != nil {
 		rep.NoResponderURL = len(spec.ResponderURLs) == 0 && len(rep.Cert.OCSPServers) == 0
+	}
+	if leaf != nil && issuer != nil && (spec.CRL != CRLOff || spec.CRLFile != nil) {
+		if path == nil {
+			path = []*x509.Certificate{leaf, issuer}
+		}
+		rep.Chain = checkChain(ctx, spec, pool, path, spec.CRLFile)
+		compareCRLWithOCSP(rep)
 	}
 	rep.Failures = Evaluate(rep, spec.RequireStaple)
 	rep.Success = len(rep.Failures) == 0
@@ -186,6 +209,11 @@ func Evaluate(rep *Report, require StapleRequirement) []Problem {
 	}
 	for _, r := range rep.Responders {
 		for _, p := range r.Problems {
+			keep(p)
+		}
+	}
+	for _, c := range rep.Chain {
+		for _, p := range c.Problems {
 			keep(p)
 		}
 	}

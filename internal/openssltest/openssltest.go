@@ -43,7 +43,13 @@ func Index(entries []IndexEntry) string {
 		if e.Revoked {
 			status, revoked = "R", e.RevokedAt.UTC().Format("060102150405Z")+",keyCompromise"
 		}
-		fmt.Fprintf(&index, "%s\t%s\t%s\t%X\tunknown\t%s\n", status, e.Cert.NotAfter.UTC().Format("060102150405Z"), revoked, e.Cert.SerialNumber, opensslDN(e.Cert))
+		// openssl ca reads the serial as whole bytes: an odd number of hex
+		// digits is "bad serial number length".
+		serial := fmt.Sprintf("%X", e.Cert.SerialNumber)
+		if len(serial)%2 == 1 {
+			serial = "0" + serial
+		}
+		fmt.Fprintf(&index, "%s\t%s\t%s\t%s\tunknown\t%s\n", status, e.Cert.NotAfter.UTC().Format("060102150405Z"), revoked, serial, opensslDN(e.Cert))
 	}
 	return index.String()
 }

@@ -124,12 +124,27 @@ func NewRoot(name string, kt KeyType) (*Cert, error) {
 
 // NewIntermediate makes a CA issued by ca.
 func (ca *Cert) NewIntermediate(name string, kt KeyType) (*Cert, error) {
+	return ca.NewIntermediateWith(name, IntermediateOptions{KeyType: kt})
+}
+
+// IntermediateOptions shape a CA certificate.
+type IntermediateOptions struct {
+	KeyType     KeyType
+	OCSPServers []string
+	CRLServers  []string
+}
+
+// NewIntermediateWith makes a CA issued by ca that may name its own
+// revocation URLs, as public intermediates do.
+func (ca *Cert) NewIntermediateWith(name string, opts IntermediateOptions) (*Cert, error) {
 	return issue(&x509.Certificate{
 		Subject:               pkix.Name{CommonName: name, Organization: []string{"ocspwatch test"}},
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature,
-	}, ca, kt)
+		OCSPServer:            opts.OCSPServers,
+		CRLDistributionPoints: opts.CRLServers,
+	}, ca, opts.KeyType)
 }
 
 // ResponderOptions shape a delegated OCSP signing certificate.

@@ -45,6 +45,10 @@ type PoolOptions struct {
 	MaxBytes    int64
 	UserAgent   string
 	Now         func() time.Time
+	// Context is the parent of every download's context: its cancellation
+	// ends them, and its values (a dial policy) reach the dialer. Nil
+	// means context.Background.
+	Context context.Context
 }
 
 // Pool shares CRL downloads between targets. Each CRL is fetched once for
@@ -100,7 +104,11 @@ func NewPool(opts PoolOptions) *Pool {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
-	root, stop := context.WithCancel(context.Background())
+	parent := opts.Context
+	if parent == nil {
+		parent = context.Background()
+	}
+	root, stop := context.WithCancel(parent)
 	return &Pool{opts: opts, root: root, stop: stop,
 		entries: map[string]*poolEntry{}, hosts: map[string]chan struct{}{}}
 }
