@@ -25,16 +25,16 @@ const (
 // Reasons found while checking revocation beyond the leaf's OCSP: the
 // CRL reasons of package crl, and what the chain as a whole shows.
 const (
-	ReasonCRLUnreachable   = Reason(crl.ReasonUnreachable)
-	ReasonCRLTimeout       = Reason(crl.ReasonTimeout)
-	ReasonCRLHTTPStatus    = Reason(crl.ReasonHTTPStatus)
-	ReasonCRLTooLarge      = Reason(crl.ReasonTooLarge)
-	ReasonCRLMalformed     = Reason(crl.ReasonMalformed)
-	ReasonCRLBadSignature  = Reason(crl.ReasonBadSignature)
-	ReasonCRLStale         = Reason(crl.ReasonStale)
-	ReasonCRLNoNextUpdate  = Reason(crl.ReasonNoNextUpdate)
-	ReasonCRLUnsupported   = Reason(crl.ReasonUnsupported)
-	ReasonCRLRevoked       = Reason(crl.ReasonRevoked)
+	ReasonCRLUnreachable          = Reason(crl.ReasonUnreachable)
+	ReasonCRLTimeout              = Reason(crl.ReasonTimeout)
+	ReasonCRLHTTPStatus           = Reason(crl.ReasonHTTPStatus)
+	ReasonCRLTooLarge             = Reason(crl.ReasonTooLarge)
+	ReasonCRLMalformed            = Reason(crl.ReasonMalformed)
+	ReasonCRLBadSignature         = Reason(crl.ReasonBadSignature)
+	ReasonCRLStale                = Reason(crl.ReasonStale)
+	ReasonCRLNoNextUpdate         = Reason(crl.ReasonNoNextUpdate)
+	ReasonCRLUnsupported          = Reason(crl.ReasonUnsupported)
+	ReasonCRLRevoked              = Reason(crl.ReasonRevoked)
 	ReasonChainRevoked     Reason = "chain_revoked"
 	ReasonCRLOCSPDisagree  Reason = "crl_ocsp_disagree"
 	ReasonNoRevocationInfo Reason = "no_revocation_info"

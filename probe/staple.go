@@ -81,7 +81,7 @@ type StapleResult struct {
 	// verified path through the trust roots when there is one, else as far
 	// as the served chain and the issuer go. Revocation is checked along it.
 	Path []*x509.Certificate
-	Cert            *CertInfo
+	Cert *CertInfo
 
 	StaplePresent bool
 	StapleDER     []byte

@@ -5,8 +5,10 @@ package proc
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"net"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -107,16 +109,25 @@ func (b *Buffer) String() string {
 	return b.buf.String()
 }
 
-// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago.
+// FreePort returns a TCP port on 127.0.0.1 that was free a moment ago,
+// for a server that must be told its port before it starts (openssl ocsp,
+// nginx). It is drawn below Linux's ephemeral range (32768 and up), where
+// the kernel places every port-0 listener and the local end of every
+// outgoing connection: a port from that range could be taken again by any
+// test running in parallel before the server binds it.
 func FreePort(t testing.TB) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	for range 200 {
+		port := strconv.Itoa(20000 + rand.IntN(12000))
+		ln, err := net.Listen("tcp", "127.0.0.1:"+port)
+		if err != nil {
+			continue
+		}
+		ln.Close()
+		return port
 	}
-	defer ln.Close()
-	_, port, _ := net.SplitHostPort(ln.Addr().String())
-	return port
+	t.Fatal("no free port between 20000 and 32000")
+	return ""
 }
 
 // WaitFor polls cond until it holds, failing the test after limit.
