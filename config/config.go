@@ -38,6 +38,11 @@ type Config struct {
 	AllowAdhoc          bool      `toml:"allow_adhoc"`
 	Responder           Responder `toml:"responder"`
 	Targets             []*Target `toml:"target"`
+	// Labels are default custom labels for every target (labels.go).
+	Labels map[string]string `toml:"labels"`
+	// LabelMode is "info" (custom labels only on ocsp_target_info) or
+	// "all" (on every series of the target).
+	LabelMode string `toml:"label_mode"`
 }
 
 // Responder holds the politeness settings shared by all responder queries.
@@ -67,6 +72,8 @@ type Target struct {
 	Nonce          bool          `toml:"nonce"`
 	RequireNonce   bool          `toml:"require_nonce"`
 	CertIDHash     string        `toml:"cert_id_hash"`
+	// Labels are this target's custom labels, over the top-level ones.
+	Labels map[string]string `toml:"labels"`
 
 	// Filled by validation.
 	parsedSchedule cron.Schedule
@@ -74,6 +81,8 @@ type Target struct {
 	issuer         *x509.Certificate
 	leaf           *x509.Certificate
 	fingerprint    string
+	metricLabels   []Label
+	labelsOnAll    bool
 }
 
 // Duration is a TOML string such as "30s" or "5m".
@@ -259,6 +268,7 @@ func (c *Config) validate(loc *locator, path string) []error {
 		}
 		t.validate(c, fail)
 	}
+	errs = append(errs, c.validateLabels(loc, path)...)
 	return errs
 }
 
