@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"crypto/x509"
 	"fmt"
 	"testing"
 	"time"
@@ -46,16 +47,21 @@ func benchmarkScrape(b *testing.B, targets int) {
 		name := fmt.Sprintf("target-%05d", i)
 		url := fmt.Sprintf("http://ocsp%d.example", i%benchResponders)
 		staple := &probe.Verification{Valid: true, CertStatus: probe.CertGood, ThisUpdate: now.Add(-time.Hour), ProducedAt: now.Add(-time.Hour), NextUpdate: &next}
-		rep := &probe.Report{Target: name, Success: true, Duration: 20 * time.Millisecond,
+		host := fmt.Sprintf("www-%05d.example.com", i)
+		// Label values as long as a public CA's: a 36-digit serial, a
+		// short subject, an issuer DN with organisation and country.
+		leaf := &x509.Certificate{Raw: []byte(name)}
+		cert := &probe.CertInfo{Subject: "CN=" + host, Issuer: "CN=R11,O=Let's Encrypt,C=US", SerialNumber: fmt.Sprintf("%036x", i+1),
+			NotAfter: now.Add(30 * 24 * time.Hour), OCSPServers: []string{url}, Posture: probe.PostureOCSP}
+		rep := &probe.Report{Target: name, Success: true, Duration: 20 * time.Millisecond, Cert: cert, Leaf: leaf,
 			Endpoints: []*probe.StapleResult{{Address: fmt.Sprintf("10.0.%d.%d:443", i/256, i%256), HandshakeOK: true, TLSVersion: "TLS 1.3",
-				Timings: probe.Timings{Connect: time.Millisecond, TLS: 3 * time.Millisecond}, ChainVerified: true,
-				Cert:          &probe.CertInfo{NotAfter: now.Add(30 * 24 * time.Hour), OCSPServers: []string{url}, Posture: probe.PostureOCSP},
-				StaplePresent: true, Staple: staple, ResponderAgrees: &yes}},
+				Timings: probe.Timings{Connect: time.Millisecond, TLS: 3 * time.Millisecond}, ChainVerified: true, Leaf: leaf,
+				Cert: cert, StaplePresent: true, Staple: staple, ResponderAgrees: &yes}},
 			Responders: []*probe.ResponderResult{{URL: url, Up: true, HTTPStatus: 200, ResponseStatus: probe.StatusSuccessful,
 				Timings:  probe.ResponderTimings{Connect: time.Millisecond, Processing: 5 * time.Millisecond, Transfer: time.Millisecond, Total: 8 * time.Millisecond},
 				Response: staple, Nonce: probe.NonceNotSent}},
 		}
-		s := &targetState{results: results{target: &config.Target{Name: name, RequireStaple: "auto"}}}
+		s := &targetState{results: results{target: &config.Target{Name: name, Endpoint: host + ":443", RequireStaple: "auto"}}}
 		st.states[name] = s
 		st.record(s, rep, now)
 	}
