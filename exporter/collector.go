@@ -24,14 +24,17 @@ import (
 )
 
 // collector turns the stored results into metrics at scrape time, so no
-// registry is rebuilt per probe and time-to-NextUpdate is exact whenever
-// Prometheus looks.
+// registry is rebuilt per probe. Contract v2 exports instants only
+// (NextUpdate, not the time left), so the values do not depend on when
+// Prometheus looks and rules compute the time left with time().
 //
 // It is an unchecked collector (Describe sends nothing) because the
 // region const label comes from the configuration and may change on reload.
 type collector struct {
 	store *store
-	now   func() time.Time
+	// now is no longer read: contract v2 exports instants only. agent.go
+	// and server.go still set it; drop it together with them.
+	now func() time.Time
 	// agent is nil for the one-target registries that /probe builds,
 	// which take their region label from region instead.
 	agent  *Agent
