@@ -44,6 +44,10 @@ type MixinConfig struct {
 	// EverywhereMinRegions is how many regions must see a responder down
 	// before OCSPResponderDownEverywhere claims it is down everywhere.
 	EverywhereMinRegions int `json:"everywhereMinRegions"`
+	// CustomLabels are target labels (config `labels`) that target alerts
+	// copy from ocsp_target_info, so Alertmanager can route by them, e.g.
+	// ["team"].
+	CustomLabels []string `json:"customLabels"`
 	// DashboardTopK bounds the dashboard's tables unless "show all" is
 	// picked.
 	DashboardTopK int `json:"dashboardTopK"`
@@ -125,7 +129,11 @@ func RenderRules(c MixinConfig) ([]byte, error) {
 		// info joins the target's and its certificate's facts onto expr,
 		// keeping elements that have none.
 		"info": func(on, expr string) string {
-			return "(\n" + indent(expr) + "\n)\n* on (" + agentLabels + ", target) group_left (" + factLabels + ") ocspwatch:target_facts\n" +
+			copied := factLabels
+			for _, l := range c.CustomLabels {
+				copied += ", " + l
+			}
+			return "(\n" + indent(expr) + "\n)\n* on (" + agentLabels + ", target) group_left (" + copied + ") ocspwatch:target_facts\n" +
 				"or on (" + agentLabels + ", " + on + ")\n(\n" + indent(expr) + "\n)"
 		},
 		"lower": strings.ToLower,

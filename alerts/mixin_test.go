@@ -3,6 +3,7 @@ package alerts
 import (
 	"flag"
 	"os"
+	"strings"
 	"testing"
 )
 
@@ -27,5 +28,19 @@ func TestCommittedRulesMatchTheMixin(t *testing.T) {
 	}
 	if string(got) != string(want) {
 		t.Errorf("%s drifted from the mixin; run go run ./alerts/gen (or go test ./alerts -run Mixin -update) and commit the result", path)
+	}
+}
+
+// Custom target labels reach target alerts when the mixin names them,
+// so Alertmanager can route by team.
+func TestCustomLabelsReachTargetAlerts(t *testing.T) {
+	cfg := DefaultMixinConfig()
+	cfg.CustomLabels = []string{"team"}
+	out, err := RenderRules(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(out), "group_left (server_name, endpoint, responder, serial, subject, issuer, must_staple, team) ocspwatch:target_facts") {
+		t.Error("target alerts do not copy the team label")
 	}
 }
