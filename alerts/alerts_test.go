@@ -51,7 +51,22 @@ func TestPromtoolCheckAndTestRules(t *testing.T) {
 }
 
 func TestAlertmanagerExample(t *testing.T) {
-	runTool(t, tool(t, "amtool", "prometheus-alertmanager"), "check-config", "alertmanager.example.yml")
+	amtool := tool(t, "amtool", "prometheus-alertmanager")
+	runTool(t, amtool, "check-config", "alertmanager.example.yml")
+	// Routing: critical alerts page, warnings open tickets, whatever
+	// their scope.
+	for _, tc := range []struct {
+		labels []string
+		want   string
+	}{
+		{labels: []string{"alertname=OCSPStapleExpiring", "severity=critical", "scope=target"}, want: "pager"},
+		{labels: []string{"alertname=OCSPResponderDownInRegion", "severity=critical", "scope=responder"}, want: "pager"},
+		{labels: []string{"alertname=OCSPStapleStale", "severity=warning", "scope=target"}, want: "ticket"},
+		{labels: []string{"alertname=OCSPWatchRunsSkipped", "severity=warning", "scope=agent"}, want: "ticket"},
+	} {
+		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.example.yml", "--verify.receivers=" + tc.want}, tc.labels...)
+		runTool(t, amtool, args...)
+	}
 }
 
 func TestEveryAlertIsCompleteAndInTheRunbook(t *testing.T) {

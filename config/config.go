@@ -43,6 +43,11 @@ type Config struct {
 	Responder                  Responder `toml:"responder"`
 	Network                    Network   `toml:"network"`
 	Targets                    []*Target `toml:"target"`
+	// Labels are default custom labels for every target (labels.go).
+	Labels map[string]string `toml:"labels"`
+	// LabelMode is "info" (custom labels only on ocsp_target_info) or
+	// "all" (on every series of the target).
+	LabelMode string `toml:"label_mode"`
 
 	dialPolicy *probe.DialPolicy
 }
@@ -78,6 +83,8 @@ type Target struct {
 	// empty list when the file asks to offer none.
 	ALPN                []string `toml:"alpn"`
 	ResponderSignerFile string   `toml:"responder_signer_file"`
+	// Labels are this target's custom labels, over the top-level ones.
+	Labels map[string]string `toml:"labels"`
 
 	// Filled by validation.
 	adhoc          bool
@@ -87,6 +94,8 @@ type Target struct {
 	leaf           *x509.Certificate
 	pinned         []*x509.Certificate
 	fingerprint    string
+	metricLabels   []Label
+	labelsOnAll    bool
 }
 
 // Duration is a TOML string such as "30s" or "5m". It remembers whether
@@ -333,6 +342,7 @@ func (c *Config) validate(loc *locator, path string) []error {
 		}
 		t.validate(c, fail)
 	}
+	errs = append(errs, c.validateLabels(loc, path)...)
 	return errs
 }
 

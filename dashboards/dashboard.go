@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 )
 
 // Dashboard is the part of a Grafana dashboard the tests read.
@@ -13,10 +14,19 @@ type Dashboard struct {
 	Panels     []Panel `json:"panels"`
 	Templating struct {
 		List []struct {
-			Name string `json:"name"`
-			Type string `json:"type"`
+			Name    string `json:"name"`
+			Type    string `json:"type"`
+			Current struct {
+				Value any `json:"value"`
+			} `json:"current"`
 		} `json:"list"`
 	} `json:"templating"`
+	Annotations struct {
+		List []struct {
+			Name string `json:"name"`
+			Expr string `json:"expr"`
+		} `json:"list"`
+	} `json:"annotations"`
 }
 
 // Panel is one dashboard panel.
@@ -29,6 +39,10 @@ type Panel struct {
 	} `json:"targets"`
 	FieldConfig struct {
 		Defaults struct {
+			Links []struct {
+				Title string `json:"title"`
+				URL   string `json:"url"`
+			} `json:"links"`
 			Thresholds *struct {
 				Steps []struct {
 					Value *float64 `json:"value"`
@@ -51,8 +65,25 @@ func Load(path string) (*Dashboard, error) {
 	return &d, nil
 }
 
-// Expressions lists every query of every panel.
+// Expressions lists every query of every panel. The variables that only
+// bound or narrow a query ($limit, $responder) are set to their defaults,
+// so a caller need only substitute $region, $target and Grafana's own
+// $__ variables.
 func (d *Dashboard) Expressions() []string {
+	defaults := strings.NewReplacer("$limit", d.variableDefault("limit", "1000000"), "$responder", ".*")
+	var out []string
+	for _, p := range d.Panels {
+		for _, t := range p.Targets {
+			if t.Expr != "" {
+				out = append(out, defaults.Replace(t.Expr))
+			}
+		}
+	}
+	return out
+}
+
+// RawExpressions lists every query as written, variables and all.
+func (d *Dashboard) RawExpressions() []string {
 	var out []string
 	for _, p := range d.Panels {
 		for _, t := range p.Targets {
@@ -62,6 +93,15 @@ func (d *Dashboard) Expressions() []string {
 		}
 	}
 	return out
+}
+
+func (d *Dashboard) variableDefault(name, fallback string) string {
+	for _, v := range d.Templating.List {
+		if s, ok := v.Current.Value.(string); ok && v.Name == name && s != "" {
+			return s
+		}
+	}
+	return fallback
 }
 
 // Thresholds returns the colour threshold values of the panel with title.

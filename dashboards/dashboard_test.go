@@ -28,7 +28,7 @@ func TestDashboardStructure(t *testing.T) {
 	for _, v := range d.Templating.List {
 		vars = append(vars, v.Name)
 	}
-	for _, want := range []string{"datasource", "region", "target"} {
+	for _, want := range []string{"datasource", "region", "target", "responder", "limit"} {
 		if !slices.Contains(vars, want) {
 			t.Errorf("no $%s variable", want)
 		}
@@ -92,8 +92,8 @@ func TestDashboardThresholdsMatchAlerts(t *testing.T) {
 	for _, tc := range []struct {
 		panel, alert, pattern string
 	}{
-		{"Time to NextUpdate", "OCSPStapleExpiring", `ocsp_staple_time_to_next_update_seconds < (\d+)`},
-		{"Responder time to NextUpdate", "OCSPResponderResponseNearlyStale", `ocsp_response_time_to_next_update_seconds < (\d+)`},
+		{"Time to NextUpdate", "OCSPStapleExpiring", `ocsp_staple_next_update_timestamp_seconds - time\(\) < (\d+)`},
+		{"Responder time to NextUpdate", "OCSPResponderResponseNearlyStale", `\(ocsp_response_next_update_timestamp_seconds - time\(\)\) < (\d+)`},
 		{"Responder p95 over 15m", "OCSPResponderSlow", `\) > ([\d.]+)$`},
 	} {
 		want := threshold(tc.alert, tc.pattern)

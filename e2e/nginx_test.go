@@ -221,8 +221,28 @@ func TestAgainstNginxAndOpenSSL(t *testing.T) {
 
 	t.Run("verdicts", func(t *testing.T) {
 		nextUpdate := opensslNextUpdate(t, servers[0].port)
-		scrapedAt := time.Now()
 		v := verdicts{t: t, body: agent.metrics(t), where: where}
+		// Contract v2: responder health is exported once per URL.
+		responder := func(url, metric string, labels map[string]string, want float64) {
+			t.Helper()
+			all := map[string]string{"responder": url}
+			for k, val := range labels {
+				all[k] = val
+			}
+			if got, ok := sample(v.body, metric, all); !ok || got != want {
+				t.Errorf("responder %s: %s%v = %v (found %v), want %v", url, metric, labels, got, ok, want)
+			}
+		}
+		delegated := pki.delegatedResponder.URL
+		responder(delegated, "ocsp_responder_up", nil, 1)
+		responder(delegated, "ocsp_responder_success", nil, 1)
+		responder(delegated, "ocsp_responder_http_status_code", nil, 200)
+		responder(delegated, "ocsp_responder_targets", nil, 5)
+		for _, phase := range []string{"connect", "processing", "transfer"} {
+			if _, ok := sample(v.body, "ocsp_responder_duration_seconds", map[string]string{"responder": delegated, "phase": phase}); !ok {
+				t.Errorf("responder %s: no %s phase", delegated, phase)
+			}
+		}
 		for _, target := range []string{"good-get", "good-post"} {
 			a := map[string]string{"address": addr["good"]}
 			v.want(target, "ocsp_probe_success", nil, 1)
@@ -231,20 +251,16 @@ func TestAgainstNginxAndOpenSSL(t *testing.T) {
 			v.want(target, "ocsp_staple_cert_status", map[string]string{"address": addr["good"], "status": "good"}, 1)
 			v.want(target, "ocsp_staple_next_update_timestamp_seconds", a, float64(nextUpdate.Unix()))
 			v.want(target, "ocsp_staple_responder_agree", a, 1)
-			v.want(target, "ocsp_chain_verified", a, 1)
-			v.want(target, "ocsp_responder_up", nil, 1)
-			v.want(target, "ocsp_responder_http_status_code", nil, 200)
-			for _, phase := range []string{"connect", "processing", "transfer"} {
-				if _, ok := sample(v.body, "ocsp_responder_duration_seconds", map[string]string{"target": target, "phase": phase}); !ok {
-					t.Errorf("target %q: no responder %s phase", target, phase)
-				}
-			}
-			ttl, _ := sample(v.body, "ocsp_staple_time_to_next_update_seconds", map[string]string{"target": target})
-			if want := nextUpdate.Sub(scrapedAt).Seconds(); ttl < want-2 || ttl > want+2 {
-				t.Errorf("target %q: time to NextUpdate %.0fs, openssl says %.0fs", target, ttl, want)
-			}
+			v.want(target, "ocsp_cert_info", map[string]string{"address": addr["good"], "chain_verified": "true", "responder": delegated}, 1)
+			v.want(target, "ocsp_response_cert_status", map[string]string{"responder": delegated, "status": "good"}, 1)
 		}
-		v.want("good-post", "ocsp_responder_nonce_echoed", nil, 1)
+		// good-get and good-post share the URL; the nonce belongs to
+		// good-post's query, which its one-off probe shows alone.
+		if code, body, err := httpGet(agent.base + "/probe?target=good-post"); err != nil || code != 200 {
+			t.Errorf("/probe?target=good-post: HTTP %d %v", code, err)
+		} else if got, ok := sample(body, "ocsp_responder_nonce_echoed", map[string]string{"responder": delegated}); !ok || got != 1 {
+			t.Errorf("good-post: ocsp_responder_nonce_echoed = %v (found %v), want 1", got, ok)
+		}
 		out := pki.delegatedResponder.Output()
 		if !regexp.MustCompile(`GET /\S+ HTTP/1\.1`).MatchString(out) || !strings.Contains(out, "POST / HTTP/1.1") {
 			t.Errorf("the delegated responder did not see both a GET and a POST from ocspwatch:\n%s", out)
@@ -253,30 +269,26 @@ func TestAgainstNginxAndOpenSSL(t *testing.T) {
 		v.want("revoked", "ocsp_probe_success", nil, 0)
 		v.want("revoked", "ocsp_staple_cert_status", map[string]string{"status": "revoked"}, 1)
 		v.want("revoked", "ocsp_response_cert_status", map[string]string{"status": "revoked"}, 1)
-		if n, _ := sample(v.body, "ocsp_probe_failures_total", map[string]string{"target": "revoked", "reason": "staple_revoked"}); n < 1 {
-			t.Errorf("target \"revoked\" (%s): staple_revoked not counted", addr["revoked"])
+		v.want("revoked", "ocsp_probe_failure_reason", map[string]string{"reason": "staple_revoked"}, 1)
+		if n, _ := sample(v.body, "ocsp_probe_failures_total", map[string]string{"reason": "staple_revoked"}); n < 1 {
+			t.Errorf("staple_revoked not counted in ocsp_probe_failures_total")
 		}
 
 		v.want("no-staple", "ocsp_staple_present", nil, 0)
 		v.want("no-staple", "ocsp_probe_success", nil, 1)
 		v.absent("no-staple", "ocsp_staple_valid")
 
-		v.want("must-staple", "ocsp_cert_must_staple", nil, 1)
+		v.want("must-staple", "ocsp_cert_info", map[string]string{"must_staple": "true", "staple_required": "true"}, 1)
 		v.want("must-staple", "ocsp_staple_present", nil, 0)
-		v.want("must-staple", "ocsp_staple_required", nil, 1)
 		v.want("must-staple", "ocsp_probe_success", nil, 0)
-		if n, _ := sample(v.body, "ocsp_probe_failures_total", map[string]string{"target": "must-staple", "reason": "must_staple_violated"}); n < 1 {
-			t.Errorf("target \"must-staple\" (%s): must_staple_violated not counted", addr["must-staple"])
-		}
+		v.want("must-staple", "ocsp_probe_failure_reason", map[string]string{"reason": "must_staple_violated"}, 1)
 
-		v.want("no-ocsp", "ocsp_cert_revocation_posture", map[string]string{"posture": "crl_only"}, 1)
-		v.want("no-ocsp", "ocsp_cert_responder_urls", nil, 0)
+		v.want("no-ocsp", "ocsp_cert_info", map[string]string{"posture": "crl_only", "responder": ""}, 1)
 		v.want("no-ocsp", "ocsp_probe_success", nil, 1)
-		v.absent("no-ocsp", "ocsp_responder_up")
+		v.absent("no-ocsp", "ocsp_response_cert_status")
 
-		v.want("ca-signed", "ocsp_responder_up", nil, 1)
-		v.want("ca-signed", "ocsp_response_valid", nil, 1)
-		v.want("ca-signed", "ocsp_response_cert_status", map[string]string{"status": "good"}, 1)
+		responder(pki.caSignedResponder.URL, "ocsp_responder_up", nil, 1)
+		v.want("ca-signed", "ocsp_response_cert_status", map[string]string{"responder": pki.caSignedResponder.URL, "status": "good"}, 1)
 	})
 
 	t.Run("check command", func(t *testing.T) {
@@ -376,16 +388,23 @@ func TestAgainstNginxAndOpenSSL(t *testing.T) {
 
 	t.Run("responder stops and returns", func(t *testing.T) {
 		pki.delegatedResponder.Stop()
+		url := pki.delegatedResponder.URL
 		proc.WaitFor(t, 20*time.Second, "good-get's responder to be reported down for responder_connect", func() bool {
 			body := agent.metrics(t)
-			up, _ := sample(body, "ocsp_responder_up", map[string]string{"target": "good-get"})
-			n, _ := sample(body, "ocsp_probe_failures_total", map[string]string{"target": "good-get", "reason": "responder_connect"})
-			return up == 0 && n >= 1
+			up, _ := sample(body, "ocsp_responder_up", map[string]string{"responder": url})
+			failing, _ := sample(body, "ocsp_responder_failure_reason", map[string]string{"responder": url, "reason": "responder_connect"})
+			return up == 0 && failing == 1
 		})
+		// Issue 10: a responder outage alone does not fail an endpoint
+		// whose staple is still valid.
+		if success, _ := sample(agent.metrics(t), "ocsp_probe_success", map[string]string{"target": "good-get"}); success != 1 {
+			t.Errorf("good-get fails while only its responder is down: ocsp_probe_success %v", success)
+		}
 		pki.delegatedResponder.Restart(t)
 		proc.WaitFor(t, 20*time.Second, "good-get's responder to be reported up again", func() bool {
-			up, _ := sample(agent.metrics(t), "ocsp_responder_up", map[string]string{"target": "good-get"})
-			success, _ := sample(agent.metrics(t), "ocsp_probe_success", map[string]string{"target": "good-get"})
+			body := agent.metrics(t)
+			up, _ := sample(body, "ocsp_responder_up", map[string]string{"responder": url})
+			success, _ := sample(body, "ocsp_responder_success", map[string]string{"responder": url})
 			return up == 1 && success == 1
 		})
 	})

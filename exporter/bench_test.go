@@ -1,8 +1,8 @@
 package exporter
 
 import (
+	"crypto/x509"
 	"fmt"
-	"io"
 	"testing"
 	"time"
 
@@ -15,12 +15,27 @@ import (
 )
 
 // BenchmarkScrape measures one /metrics render with 1,000 and 10,000
-// targets, each with a staple and one responder: the collector, the
-// registry's gather and the text encoding.
+// healthy targets, each with one address, a staple and one responder,
+// the targets sharing benchResponders responder URLs: the collector, the
+// registry's gather and the text encoding. It reports the issue-10 bars:
+// series (all of them), series/target (those carrying the target's own
+// label) and bytes of the text exposition.
 func BenchmarkScrape(b *testing.B) {
 	for _, n := range []int{1000, 10000} {
 		b.Run(fmt.Sprintf("targets=%d", n), func(b *testing.B) { benchmarkScrape(b, n) })
 	}
+}
+
+// benchResponders is how many responder URLs the benchmark's targets
+// share, as a fleet's certificates share a few CAs.
+const benchResponders = 10
+
+// countingWriter counts the bytes of one exposition.
+type countingWriter struct{ n int }
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.n += len(p)
+	return len(p), nil
 }
 
 func benchmarkScrape(b *testing.B, targets int) {
@@ -30,37 +45,55 @@ func benchmarkScrape(b *testing.B, targets int) {
 	yes := true
 	for i := range targets {
 		name := fmt.Sprintf("target-%05d", i)
+		url := fmt.Sprintf("http://ocsp%d.example", i%benchResponders)
 		staple := &probe.Verification{Valid: true, CertStatus: probe.CertGood, ThisUpdate: now.Add(-time.Hour), ProducedAt: now.Add(-time.Hour), NextUpdate: &next}
-		rep := &probe.Report{Target: name, Success: true, Duration: 20 * time.Millisecond,
+		host := fmt.Sprintf("www-%05d.example.com", i)
+		// Label values as long as a public CA's: a 36-digit serial, a
+		// short subject, an issuer DN with organisation and country.
+		leaf := &x509.Certificate{Raw: []byte(name)}
+		cert := &probe.CertInfo{Subject: "CN=" + host, Issuer: "CN=R11,O=Let's Encrypt,C=US", SerialNumber: fmt.Sprintf("%036x", i+1),
+			NotAfter: now.Add(30 * 24 * time.Hour), OCSPServers: []string{url}, Posture: probe.PostureOCSP}
+		rep := &probe.Report{Target: name, Success: true, Duration: 20 * time.Millisecond, Cert: cert, Leaf: leaf,
 			Endpoints: []*probe.StapleResult{{Address: fmt.Sprintf("10.0.%d.%d:443", i/256, i%256), HandshakeOK: true, TLSVersion: "TLS 1.3",
-				Timings: probe.Timings{Connect: time.Millisecond, TLS: 3 * time.Millisecond}, ChainVerified: true,
-				Cert:          &probe.CertInfo{NotAfter: now.Add(30 * 24 * time.Hour), OCSPServers: []string{"http://ocsp.example"}, Posture: probe.PostureOCSP},
-				StaplePresent: true, Staple: staple, ResponderAgrees: &yes}},
-			Responders: []*probe.ResponderResult{{URL: "http://ocsp.example", Up: true, HTTPStatus: 200, ResponseStatus: probe.StatusSuccessful,
+				Timings: probe.Timings{Connect: time.Millisecond, TLS: 3 * time.Millisecond}, ChainVerified: true, Leaf: leaf,
+				Cert: cert, StaplePresent: true, Staple: staple, ResponderAgrees: &yes}},
+			Responders: []*probe.ResponderResult{{URL: url, Up: true, HTTPStatus: 200, ResponseStatus: probe.StatusSuccessful,
 				Timings:  probe.ResponderTimings{Connect: time.Millisecond, Processing: 5 * time.Millisecond, Transfer: time.Millisecond, Total: 8 * time.Millisecond},
 				Response: staple, Nonce: probe.NonceNotSent}},
 		}
-		s := &targetState{results: results{target: &config.Target{Name: name, RequireStaple: "auto"}}}
+		s := &targetState{results: results{target: &config.Target{Name: name, Endpoint: host + ":443", RequireStaple: "auto"}}}
 		st.states[name] = s
 		st.record(s, rep, now)
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(&collector{store: st, now: func() time.Time { return now }, region: "eu"})
-	series := 0
+	var series, own int
+	var out countingWriter
 	b.ReportAllocs()
 	for b.Loop() {
 		families, err := reg.Gather()
 		if err != nil {
 			b.Fatal(err)
 		}
-		enc := expfmt.NewEncoder(io.Discard, expfmt.NewFormat(expfmt.TypeTextPlain))
-		series = 0
+		out = countingWriter{}
+		enc := expfmt.NewEncoder(&out, expfmt.NewFormat(expfmt.TypeTextPlain))
+		series, own = 0, 0
 		for _, f := range families {
 			series += len(f.Metric)
+			for _, m := range f.Metric {
+				for _, l := range m.Label {
+					if l.GetName() == "target" {
+						own++
+						break
+					}
+				}
+			}
 			if err := enc.Encode(f); err != nil {
 				b.Fatal(err)
 			}
 		}
 	}
 	b.ReportMetric(float64(series), "series")
+	b.ReportMetric(float64(own)/float64(targets), "series/target")
+	b.ReportMetric(float64(out.n), "bytes")
 }

@@ -1,28 +1,40 @@
 package exporter
 
 import (
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
+	"maps"
+	"net"
 	"runtime"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/version"
 
+	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/probe"
 )
 
 // collector turns the stored results into metrics at scrape time, so no
-// registry is rebuilt per probe and time-to-NextUpdate is exact whenever
-// Prometheus looks.
+// registry is rebuilt per probe. Contract v2 exports instants only
+// (NextUpdate, not the time left), so the values do not depend on when
+// Prometheus looks and rules compute the time left with time().
 //
 // It is an unchecked collector (Describe sends nothing) because the
 // region const label comes from the configuration and may change on reload.
 type collector struct {
 	store *store
-	now   func() time.Time
+	// now is no longer read: contract v2 exports instants only. agent.go
+	// and server.go still set it; drop it together with them.
+	now func() time.Time
 	// agent is nil for the one-target registries that /probe builds,
 	// which take their region label from region instead.
 	agent  *Agent
@@ -31,13 +43,14 @@ type collector struct {
 	// dropped counts targets left out of a scrape because their series
 	// could not be exported consistently.
 	dropped atomic.Int64
+	// totals keeps the fleet-wide counters monotonic across reloads.
+	totals fleetTotals
 }
 
 func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	e := &emitter{ch: ch, region: c.region, descs: map[string]*prometheus.Desc{}, live: c.agent == nil, seen: map[string]struct{}{}}
-	now := c.now()
 	if c.agent != nil {
 		cfg, health := c.agent.configAndHealth()
 		if cfg != nil {
@@ -56,16 +69,33 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			e.emit(mReloadsTotal, health.failures, "failure")
 		})
 	}
-	for _, s := range c.store.snapshot() {
-		if err := e.group(s.name, func() { e.target(s, now) }); err != nil {
-			c.dropped.Add(1)
-			if c.logger != nil {
-				c.logger.Error("target left out of the scrape", "target", s.name, "err", err)
-			}
+	snaps := c.store.snapshot()
+	for _, s := range snaps {
+		if err := e.group(s.name, func() { e.target(s) }); err != nil {
+			c.drop("target", s.name, err)
 		}
 	}
-	if c.agent != nil {
-		e.group("", func() { e.emit(mDroppedTotal, float64(c.dropped.Load())) })
+	for _, r := range sharedResponders(snaps) {
+		if err := e.group(r.result.URL, func() { e.responder(r) }); err != nil {
+			c.drop("responder", r.result.URL, err)
+		}
+	}
+	failures, skipped := c.totals.update(snaps)
+	e.group("", func() {
+		for _, reason := range probe.AllReasons() {
+			e.emit(mFailuresTotal, failures[reason], string(reason))
+		}
+		e.emit(mSkippedTotal, skipped)
+		if c.agent != nil {
+			e.emit(mDroppedTotal, float64(c.dropped.Load()))
+		}
+	})
+}
+
+func (c *collector) drop(kind, name string, err error) {
+	c.dropped.Add(1)
+	if c.logger != nil {
+		c.logger.Error(kind+" left out of the scrape", kind, name, "err", err)
 	}
 }
 
@@ -80,6 +110,12 @@ type emitter struct {
 	// live marks a one-off /probe run, whose values are not cached.
 	live bool
 
+	// custom are the current target's custom labels, appended to every
+	// metric whose first label is "target" when onAll is set, and always
+	// to ocsp_target_info.
+	custom []config.Label
+	onAll  bool
+
 	pending []prometheus.Metric
 	seen    map[string]struct{}
 	err     error
@@ -89,6 +125,7 @@ type emitter struct {
 // including by panicking.
 func (e *emitter) group(name string, fill func()) (err error) {
 	e.pending, e.err = e.pending[:0], nil
+	e.custom, e.onAll = nil, false
 	clear(e.seen)
 	func() {
 		defer func() {
@@ -111,7 +148,16 @@ func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 	if e.err != nil {
 		return
 	}
-	d, ok := e.descs[m.Name]
+	names, descKey := m.Labels, m.Name
+	if len(e.custom) > 0 && len(m.Labels) > 0 && m.Labels[0] == "target" && (e.onAll || m.Name == mTargetInfo.Name) {
+		names = slices.Clone(m.Labels)
+		for _, l := range e.custom {
+			names = append(names, l.Name)
+			labels = append(labels, l.Value)
+			descKey += "\xff" + l.Name
+		}
+	}
+	d, ok := e.descs[descKey]
 	if !ok {
 		var constLabels prometheus.Labels
 		if e.region != "" {
@@ -121,8 +167,8 @@ func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 		if e.live {
 			help = strings.TrimSuffix(help, cachedNote)
 		}
-		d = prometheus.NewDesc(m.Name, help, m.Labels, constLabels)
-		e.descs[m.Name] = d
+		d = prometheus.NewDesc(m.Name, help, names, constLabels)
+		e.descs[descKey] = d
 	}
 	for i, v := range labels {
 		labels[i] = labelValue(v)
@@ -141,123 +187,269 @@ func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 	e.pending = append(e.pending, metric)
 }
 
-func (e *emitter) target(s snapshot, now time.Time) {
-	name := s.name
+func (e *emitter) target(s snapshot) {
+	name, t := s.name, s.target
+	if t != nil {
+		e.custom, e.onAll = t.MetricLabels(), t.LabelsOnEverySeries()
+		e.emit(mTargetInfo, 1, name, t.Endpoint, serverName(t))
+	}
 	e.emit(mProbesTotal, s.success, name, "success")
 	e.emit(mProbesTotal, s.failure, name, "failure")
-	for reason, n := range s.reasons {
-		e.emit(mFailuresTotal, n, name, string(reason))
-	}
-	e.emit(mSkippedTotal, s.skipped, name)
 	rep := s.last
 	if rep == nil {
 		return
 	}
 	e.emit(mProbeSuccess, boolValue(rep.Success), name)
-	e.emit(mProbeDuration, rep.Duration.Seconds(), name)
 	e.emit(mProbeLastRun, unix(s.finished), name)
-	require := probe.StapleRequirement(s.target.RequireStaple)
+	for _, reason := range probe.UniqueReasons(rep.Failures) {
+		e.emit(mFailureReason, 1, name, string(reason))
+	}
+	responder := firstResponder(t, rep)
+	require := probe.RequireAuto
+	if t != nil {
+		require = probe.StapleRequirement(t.RequireStaple)
+	}
 	for _, ep := range rep.Endpoints {
-		e.endpoint(name, ep, require, now)
+		e.endpoint(name, ep, require, responder)
+	}
+	if len(rep.Endpoints) == 0 && rep.Cert != nil {
+		e.certInfo(name, "", rep.Cert, rep.Leaf, responder, "false", "")
 	}
 	for _, r := range rep.Responders {
-		e.responder(name, r, now)
+		if r.Response != nil && r.Response.Valid {
+			e.response(r.Response, name, r.URL)
+		}
 	}
 }
 
-func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.StapleRequirement, now time.Time) {
+// serverName is the SNI the target sends: server_name, or the
+// endpoint's host.
+func serverName(t *config.Target) string {
+	if t.ServerName != "" || t.Endpoint == "" {
+		return t.ServerName
+	}
+	host, _, err := net.SplitHostPort(t.Endpoint)
+	if err != nil {
+		return ""
+	}
+	return host
+}
+
+// firstResponder is the responder URL the target's alerts name, so they
+// can be muted behind an alert about that responder: the first one
+// configured, else the certificate's first AIA OCSP URL.
+func firstResponder(t *config.Target, rep *probe.Report) string {
+	if t != nil && len(t.Responders) > 0 {
+		return t.Responders[0]
+	}
+	if rep.Cert != nil && len(rep.Cert.OCSPServers) > 0 {
+		return rep.Cert.OCSPServers[0]
+	}
+	return ""
+}
+
+func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.StapleRequirement, responder string) {
 	if ep.Address == "" {
-		return // never resolved: the failure counter says why
+		return // never resolved: the failure reason says why
 	}
 	addr := ep.Address
 	e.emit(mTLSUp, boolValue(ep.HandshakeOK), name, addr)
-	for _, p := range ep.Timings.Phases() {
-		e.emit(mTLSDuration, p.Duration.Seconds(), name, addr, p.Name)
+	if d := ep.Timings.Resolve + ep.Timings.Connect + ep.Timings.TLS; d > 0 {
+		e.emit(mTLSDuration, d.Seconds(), name, addr)
 	}
 	if !ep.HandshakeOK || ep.Cert == nil {
 		return
 	}
-	e.emit(mTLSVersion, 1, name, addr, ep.TLSVersion)
-	e.emit(mChainVerified, boolValue(ep.ChainVerified), name, addr)
-	e.emit(mChainIncomplete, boolValue(ep.ChainIncomplete), name, addr)
-	e.emit(mCertNotAfter, unix(ep.Cert.NotAfter), name, addr)
-	e.emit(mCertMustStaple, boolValue(ep.Cert.MustStaple), name, addr)
-	e.emit(mCertURLs, float64(len(ep.Cert.OCSPServers)), name, addr)
-	for _, p := range probe.AllPostures() {
-		e.emit(mCertPosture, boolValue(p == ep.Cert.Posture), name, addr, string(p))
-	}
-	e.emit(mStapleRequired, boolValue(require.Requires(ep.Cert.MustStaple)), name, addr)
+	e.certInfo(name, addr, ep.Cert, ep.Leaf, responder, strconv.FormatBool(require.Requires(ep.Cert.MustStaple)), strconv.FormatBool(ep.ChainVerified))
 	e.emit(mStaplePresent, boolValue(ep.StaplePresent), name, addr)
 	if ep.Staple == nil {
 		return
 	}
-	e.verification(stapleMetrics, ep.Staple, now, name, addr)
+	e.staple(ep.Staple, name, addr)
 	if ep.ResponderAgrees != nil {
 		e.emit(mStapleAgree, boolValue(*ep.ResponderAgrees), name, addr)
 	}
 }
 
-func (e *emitter) responder(name string, r *probe.ResponderResult, now time.Time) {
+func (e *emitter) certInfo(name, addr string, c *probe.CertInfo, leaf *x509.Certificate, responder, stapleRequired, chainVerified string) {
+	fingerprint := ""
+	if leaf != nil {
+		sum := sha256.Sum256(leaf.Raw)
+		fingerprint = hex.EncodeToString(sum[:])
+	}
+	e.emit(mCertInfo, 1, name, addr, c.SerialNumber, c.Subject, c.Issuer, c.NotAfter.UTC().Format(time.RFC3339),
+		fingerprint, responder, strconv.FormatBool(c.MustStaple), stapleRequired, string(c.Posture), chainVerified)
+}
+
+// sharedResponder is one responder URL as the scrape shows it: its most
+// recent answer among the targets' last runs, and how many of those runs
+// asked it.
+type sharedResponder struct {
+	result  *probe.ResponderResult
+	targets int
+}
+
+// sharedResponders picks one result per URL, so a responder shared by
+// thousands of targets is exported once. Snapshots come sorted by name,
+// so equal fetch times resolve the same way every scrape.
+func sharedResponders(snaps []snapshot) []sharedResponder {
+	byURL := map[string]*sharedResponder{}
+	for _, s := range snaps {
+		if s.last == nil {
+			continue
+		}
+		for _, r := range s.last.Responders {
+			cur, ok := byURL[r.URL]
+			if !ok {
+				byURL[r.URL] = &sharedResponder{result: r, targets: 1}
+				continue
+			}
+			cur.targets++
+			if r.FetchedAt.After(cur.result.FetchedAt) {
+				cur.result = r
+			}
+		}
+	}
+	out := make([]sharedResponder, 0, len(byURL))
+	for _, url := range slices.Sorted(maps.Keys(byURL)) {
+		out = append(out, *byURL[url])
+	}
+	return out
+}
+
+func (e *emitter) responder(shared sharedResponder) {
+	r := shared.result
 	url := r.URL
-	e.emit(mRespUp, boolValue(r.Up), name, url)
+	e.emit(mRespTargets, float64(shared.targets), url)
+	e.emit(mRespUp, boolValue(r.Up), url)
+	reasons := responderReasons(r)
+	e.emit(mRespSuccess, boolValue(r.Up && len(reasons) == 0), url)
+	for _, reason := range reasons {
+		e.emit(mRespFailure, 1, url, string(reason))
+	}
+	if !r.FetchedAt.IsZero() {
+		e.emit(mRespLastQuery, unix(r.FetchedAt), url)
+	}
 	if r.HTTPStatus != 0 {
-		e.emit(mRespHTTP, float64(r.HTTPStatus), name, url)
+		e.emit(mRespHTTP, float64(r.HTTPStatus), url)
 	}
 	t := r.Timings
 	for _, p := range t.Phases() {
-		e.emit(mRespPhase, p.Duration.Seconds(), name, url, p.Name)
+		e.emit(mRespPhase, p.Duration.Seconds(), url, p.Name)
 	}
 	if t.Total > 0 {
-		e.emit(mRespTotal, t.Total.Seconds(), name, url)
+		e.emit(mRespTotal, t.Total.Seconds(), url)
 	}
 	if r.ResponseStatus != "" {
-		for _, st := range probe.AllResponseStatuses() {
-			e.emit(mRespStatus, boolValue(st == r.ResponseStatus), name, url, string(st))
-		}
+		e.emit(mRespStatus, 1, url, string(r.ResponseStatus))
+	}
+	if v := r.Response; v != nil && v.NextUpdate != nil && !v.ThisUpdate.IsZero() {
+		e.emit(mRespWindow, v.NextUpdate.Sub(v.ThisUpdate).Seconds(), url)
 	}
 	if r.Cache.MaxAge != nil {
-		e.emit(mRespMaxAge, r.Cache.MaxAge.Seconds(), name, url)
+		e.emit(mRespMaxAge, r.Cache.MaxAge.Seconds(), url)
 		if r.Response != nil && r.Response.NextUpdate != nil {
-			e.emit(mRespMaxAgePast, boolValue(r.Cache.MaxAgePastNextUpdate), name, url)
+			e.emit(mRespMaxAgePast, boolValue(r.Cache.MaxAgePastNextUpdate), url)
 		}
 	}
 	switch r.Nonce {
 	case probe.NonceEchoed:
-		e.emit(mRespNonce, 1, name, url)
+		e.emit(mRespNonce, 1, url)
 	case probe.NonceMissing, probe.NonceMismatch:
-		e.emit(mRespNonce, 0, name, url)
-	}
-	if r.Response != nil && r.ResponseStatus == probe.StatusSuccessful {
-		e.verification(responseMetrics, r.Response, now, name, url)
+		e.emit(mRespNonce, 0, url)
 	}
 }
 
-// verificationMetrics names the series of one verified OCSP response,
-// stapled or fetched; the two sets differ only in name and labels.
-type verificationMetrics struct {
-	valid, status, thisUpdate, producedAt, nextUpdate, ttl metricDef
-}
-
-var (
-	stapleMetrics   = verificationMetrics{mStapleValid, mStapleStatus, mStapleThis, mStapleProduced, mStapleNext, mStapleTTL}
-	responseMetrics = verificationMetrics{mRespValid, mRespCertStatus, mRespThis, mRespProduced, mRespNext, mRespTTL}
-)
-
-func (e *emitter) verification(m verificationMetrics, v *probe.Verification, now time.Time, labels ...string) {
-	e.emit(m.valid, boolValue(v.Valid), labels...)
-	if v.CertStatus != "" {
-		for _, st := range probe.AllCertStatuses() {
-			e.emit(m.status, boolValue(st == v.CertStatus), append(labels[:len(labels):len(labels)], string(st))...)
+// responderReasons are the problems of a query that are the responder's
+// own: a revoked or unknown answer describes the certificate.
+func responderReasons(r *probe.ResponderResult) []probe.Reason {
+	var out []probe.Reason
+	for _, reason := range probe.UniqueReasons(r.Problems) {
+		if reason != probe.ReasonResponseRevoked && reason != probe.ReasonResponseUnknown {
+			out = append(out, reason)
 		}
 	}
+	return out
+}
+
+// staple exports the staple the address served.
+func (e *emitter) staple(v *probe.Verification, name, addr string) {
+	e.emit(mStapleValid, boolValue(v.Valid), name, addr)
+	if v.CertStatus != "" {
+		e.emit(mStapleStatus, 1, name, addr, string(v.CertStatus))
+	}
 	if !v.ThisUpdate.IsZero() {
-		e.emit(m.thisUpdate, unix(v.ThisUpdate), labels...)
-		e.emit(m.producedAt, unix(v.ProducedAt), labels...)
+		e.emit(mStapleThis, unix(v.ThisUpdate), name, addr)
 	}
 	if v.NextUpdate != nil {
-		e.emit(m.nextUpdate, unix(*v.NextUpdate), labels...)
-		e.emit(m.ttl, v.NextUpdate.Sub(now).Seconds(), labels...)
+		e.emit(mStapleNext, unix(*v.NextUpdate), name, addr)
 	}
+	if v.CertStatus == probe.CertRevoked && v.RevokedAt != nil {
+		e.emit(mStapleRevoked, unix(*v.RevokedAt), name, addr, v.RevocationReason)
+	}
+}
+
+// response exports what a responder verifiably says about the target's
+// certificate; an answer that does not verify is the responder's problem
+// and shows on its own series.
+func (e *emitter) response(v *probe.Verification, name, url string) {
+	e.emit(mRespCertStatus, 1, name, url, string(v.CertStatus))
+	if v.NextUpdate != nil {
+		e.emit(mRespNext, unix(*v.NextUpdate), name, url)
+	}
+	if v.CertStatus == probe.CertRevoked && v.RevokedAt != nil {
+		e.emit(mRespRevoked, unix(*v.RevokedAt), name, url, v.RevocationReason)
+	}
+}
+
+// fleetTotals turns the per-target counters of the store into
+// fleet-wide ones that never go down: a target removed or replaced by a
+// reload hands its last counts to retired instead of making the sum
+// drop, which rate() would read as a counter reset.
+type fleetTotals struct {
+	mu      sync.Mutex
+	last    map[string]map[probe.Reason]float64
+	skipped map[string]float64
+	retired map[probe.Reason]float64
+	retSkip float64
+}
+
+func (f *fleetTotals) update(snaps []snapshot) (map[probe.Reason]float64, float64) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.retired == nil {
+		f.retired = map[probe.Reason]float64{}
+	}
+	current := make(map[string]map[probe.Reason]float64, len(snaps))
+	skipped := make(map[string]float64, len(snaps))
+	for _, s := range snaps {
+		current[s.name], skipped[s.name] = s.reasons, s.skipped
+	}
+	for name, prev := range f.last {
+		cur := current[name]
+		for reason, n := range prev {
+			if cur[reason] < n {
+				f.retired[reason] += n
+			}
+		}
+	}
+	for name, n := range f.skipped {
+		if skipped[name] < n {
+			f.retSkip += n
+		}
+	}
+	f.last, f.skipped = current, skipped
+	totals := maps.Clone(f.retired)
+	for _, reasons := range current {
+		for reason, n := range reasons {
+			totals[reason] += n
+		}
+	}
+	skip := f.retSkip
+	for _, n := range skipped {
+		skip += n
+	}
+	return totals, skip
 }
 
 func boolValue(b bool) float64 {

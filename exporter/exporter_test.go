@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -10,22 +11,18 @@ import (
 
 	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/proc"
-	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
-func TestTimeToNextUpdateIsComputedAtScrapeTime(t *testing.T) {
+// Contract v2 exports the staple's NextUpdate as a timestamp, so the time
+// left is computed by PromQL (… - time()) and stays right even when the
+// series is no longer scraped (last_over_time in the alerts).
+func TestStapleNextUpdateIsATimestamp(t *testing.T) {
 	l := newLab(t)
 	srv := l.server(t, 3*time.Hour)
-	c := testpki.NewClock(l.now)
-	ra := startAgent(t, "region = \"eu\"\n"+l.target("www", srv.Addr, ""), c.Now)
-	want := `ocsp_staple_time_to_next_update_seconds{address="` + srv.Addr + `",region="eu",target="www"} 10800`
-	if got := metricLine(ra.metrics(t), "ocsp_staple_time_to_next_update_seconds"); got != want {
+	ra := startAgent(t, "region = \"eu\"\n"+l.target("www", srv.Addr, ""), func() time.Time { return l.now })
+	want := fmt.Sprintf(`ocsp_staple_next_update_timestamp_seconds{address="%s",region="eu",target="www"} %g`, srv.Addr, unix(l.now.Add(3*time.Hour)))
+	if got := metricLine(ra.metrics(t), "ocsp_staple_next_update_timestamp_seconds"); got != want {
 		t.Fatalf("got  %s\nwant %s", got, want)
-	}
-	c.Set(l.now.Add(3*time.Hour + 90*time.Second))
-	want = `ocsp_staple_time_to_next_update_seconds{address="` + srv.Addr + `",region="eu",target="www"} -90`
-	if got := metricLine(ra.metrics(t), "ocsp_staple_time_to_next_update_seconds"); got != want {
-		t.Errorf("after the clock moved:\ngot  %s\nwant %s", got, want)
 	}
 }
 
@@ -150,7 +147,7 @@ func TestAdhocProbe(t *testing.T) {
 	code, body := ra.get(t, "/probe?endpoint="+srv.Addr)
 	// Ad-hoc probes use the system roots, so the chain is untrusted, but
 	// the staple is still checked against the served issuer.
-	if code != 200 || !strings.Contains(body, `ocsp_staple_valid{address="`+srv.Addr+`",target="`+srv.Addr+`"} 1`) || !strings.Contains(body, `ocsp_chain_verified{address="`+srv.Addr+`",target="`+srv.Addr+`"} 0`) {
+	if code != 200 || !strings.Contains(body, `ocsp_staple_valid{address="`+srv.Addr+`",target="`+srv.Addr+`"} 1`) || !strings.Contains(body, `chain_verified="false"`) {
 		t.Errorf("ad-hoc probe: HTTP %d\n%s", code, body)
 	}
 	if code, body := ra.get(t, "/probe?endpoint=www.example.com:https"); code != 400 || !strings.Contains(body, "is not a number") {
@@ -166,8 +163,8 @@ func TestAdhocProbeCannotReachInside(t *testing.T) {
 	inside := loopback.Count(t, "127.0.0.2")
 	ra := startAgent(t, "allow_adhoc = true\n"+l.target("www", srv.Addr, "")+"\n[network]\nallow = []\n", func() time.Time { return l.now })
 	code, body := ra.get(t, "/probe?endpoint="+inside.Addr)
-	if code != 200 || !strings.Contains(body, `ocsp_probe_failures_total{reason="address_denied",target="`+inside.Addr+`"} 1`) {
-		t.Errorf("ad-hoc probe of loopback: HTTP %d\n%s", code, grep(body, "failures_total"))
+	if code != 200 || !strings.Contains(body, `ocsp_probe_failure_reason{reason="address_denied",target="`+inside.Addr+`"} 1`) {
+		t.Errorf("ad-hoc probe of loopback: HTTP %d\n%s", code, grep(body, "failure_reason"))
 	}
 	if n := inside.Connections(); n != 0 {
 		t.Errorf("the denied address saw %d connections", n)

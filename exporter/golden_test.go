@@ -21,8 +21,11 @@ var (
 	portRE = regexp.MustCompile(`127\.0\.0\.1:\d+`)
 	// Values that depend on how fast this machine is; the series must
 	// exist, their values cannot be pinned.
-	volatileRE  = regexp.MustCompile(`^(ocsp_probe_duration_seconds|ocsp_tls_duration_seconds|ocsp_responder_duration_seconds|ocsp_responder_request_duration_seconds)\{`)
+	volatileRE  = regexp.MustCompile(`^(ocsp_probe_duration_seconds|ocsp_tls_duration_seconds|ocsp_responder_duration_seconds|ocsp_responder_request_duration_seconds|ocsp_responder_last_query_timestamp_seconds)\{`)
 	goVersionRE = regexp.MustCompile(`goversion="[^"]*"`)
+	// The demo PKI draws fresh serials, hence fingerprints, every run.
+	serialRE      = regexp.MustCompile(`serial="[0-9a-f]+"`)
+	fingerprintRE = regexp.MustCompile(`fingerprint_sha256="[0-9a-f]{64}"`)
 )
 
 // TestDemoFleetExposition pins every ocsp_* and ocspwatch_* series the demo
@@ -69,6 +72,8 @@ func normalize(exposition string) string {
 		}
 		line = portRE.ReplaceAllString(line, "127.0.0.1:PORT")
 		line = goVersionRE.ReplaceAllString(line, `goversion="GO"`)
+		line = serialRE.ReplaceAllString(line, `serial="SERIAL"`)
+		line = fingerprintRE.ReplaceAllString(line, `fingerprint_sha256="SHA256"`)
 		if strings.HasPrefix(line, "#") {
 			if strings.HasPrefix(line, "# HELP") {
 				flush()

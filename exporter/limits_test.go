@@ -106,7 +106,11 @@ func TestTargetsSharingACertificateShareOneQuery(t *testing.T) {
 	if n := len(l.responder.Queries()); n != 1 {
 		t.Errorf("5 endpoints with one certificate sent %d responder queries, want 1", n)
 	}
-	if got := strings.Count(ra.metrics(t), "\nocsp_responder_up{"); got != 5 {
-		t.Errorf("%d targets report their responder, want 5", got)
+	m := ra.metrics(t)
+	if got := strings.Count(m, "\nocsp_responder_up{"); got != 1 {
+		t.Errorf("the shared responder is exported %d times, want once:\n%s", got, grep(m, "ocsp_responder_up"))
+	}
+	if want := `ocsp_responder_targets{responder="` + l.responder.URL + `"} 5`; !strings.Contains(m, want) {
+		t.Errorf("missing %s in:\n%s", want, grep(m, "ocsp_responder_targets"))
 	}
 }

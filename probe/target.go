@@ -185,8 +185,13 @@ func compareWithResponders(rep *Report) {
 }
 
 // Evaluate returns the problems that fail a run under the staple
-// requirement. A missing staple fails only when a staple is required;
-// every other problem always fails.
+// requirement: whether the endpoint's revocation state is served
+// correctly. A missing staple fails only when a staple is required. For
+// an endpoint target, a responder's own trouble (unreachable, errors,
+// bad signatures) is the responder's health, reported per responder, and
+// does not fail the endpoint; what the responder says about the
+// certificate (revoked, unknown) still does. For a responder-only target
+// the responder is what is monitored, so every problem fails it.
 func Evaluate(rep *Report, require StapleRequirement) []Problem {
 	var out []Problem
 	keep := func(p Problem) {
@@ -207,15 +212,41 @@ func Evaluate(rep *Report, require StapleRequirement) []Problem {
 			keep(p)
 		}
 	}
+	endpointTarget := len(rep.Endpoints) > 0
 	for _, r := range rep.Responders {
 		for _, p := range r.Problems {
+			if endpointTarget && !describesCertificate(p.Reason) {
+				continue
+			}
 			keep(p)
 		}
 	}
 	for _, c := range rep.Chain {
 		for _, p := range c.Problems {
+			// As with responders: a CRL that cannot be fetched or trusted is
+			// the CA's problem, reported per URL; what the chain says about
+			// the certificates is the endpoint's.
+			if endpointTarget && !describesChain(p.Reason) {
+				continue
+			}
 			keep(p)
 		}
 	}
 	return out
+}
+
+// describesChain tells a verdict on a certificate of the chain from a
+// problem of the CRL or responder that should have given it.
+func describesChain(r Reason) bool {
+	switch r {
+	case ReasonCRLRevoked, ReasonChainRevoked, ReasonCRLOCSPDisagree, ReasonNoRevocationInfo:
+		return true
+	}
+	return false
+}
+
+// describesCertificate tells a responder's verdict on the certificate
+// from a problem of the responder itself.
+func describesCertificate(r Reason) bool {
+	return r == ReasonResponseRevoked || r == ReasonResponseUnknown
 }

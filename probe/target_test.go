@@ -125,3 +125,51 @@ func TestUniqueReasons(t *testing.T) {
 		t.Errorf("UniqueReasons = %v", got)
 	}
 }
+
+// Issue 10: a CA outage must not turn every endpoint red. A valid staple
+// with its responder unreachable passes; the responder's trouble stays on
+// the responder result. A responder-only target still fails, since the
+// responder is what it monitors.
+func TestResponderOutageAloneDoesNotFailAnEndpoint(t *testing.T) {
+	p := testPKI(t)
+	down := "http://" + loopback.ClosedAddr(t)
+	srv := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{})
+	for _, tc := range []struct {
+		name        string
+		spec        TargetSpec
+		wantSuccess bool
+	}{
+		{
+			name: "endpoint with a valid staple",
+			spec: TargetSpec{Name: "www", Staple: &StapleRequest{Endpoint: srv.Addr, Roots: p.root.Pool()},
+				QueryResponder: true, ResponderURLs: []string{down}, RequireStaple: RequireAuto, Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew}},
+			wantSuccess: true,
+		},
+		{
+			name: "responder-only target",
+			spec: TargetSpec{Name: "file", Leaf: p.leaf.Cert, Issuer: p.inter.Cert,
+				QueryResponder: true, ResponderURLs: []string{down}, Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew}},
+			wantSuccess: false,
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := RunTarget(context.Background(), tc.spec, NewResponderPool(context.Background(), testClient(), 0, 0, frozen))
+			if rep.Success != tc.wantSuccess {
+				t.Errorf("success %v, want %v; failures %v", rep.Success, tc.wantSuccess, rep.Failures)
+			}
+			if len(rep.Responders) != 1 || rep.Responders[0].Up || !slices.Contains(reasonsOf(rep.Responders[0].Problems), ReasonResponderConnect) {
+				t.Errorf("the responder's own result lost its failure: %+v", rep.Responders)
+			}
+		})
+	}
+}
+
+func TestEvaluateKeepsTheResponderVerdictOnTheCertificate(t *testing.T) {
+	rep := &Report{
+		Endpoints:  []*StapleResult{{}},
+		Responders: []*ResponderResult{{Problems: []Problem{{Reason: ReasonResponseRevoked}, {Reason: ReasonResponseBadSignature}}}},
+	}
+	if got := reasonsOf(Evaluate(rep, RequireAuto)); !slices.Equal(got, []Reason{ReasonResponseRevoked}) {
+		t.Errorf("failures %v, want only response_revoked", got)
+	}
+}

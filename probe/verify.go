@@ -304,7 +304,8 @@ func (v *Verification) check(der []byte, leaf, issuer *x509.Certificate) {
 	if certStatus == CertRevoked {
 		at := match.Revoked.RevocationTime
 		v.RevokedAt = &at
-		v.RevocationReason = revocationReasons[int(match.Revoked.Reason)]
+		// RFC 5280 §5.3.1: an absent reason code means unspecified.
+		v.RevocationReason = revocationReasons[max(int(match.Revoked.Reason), ocsp.Unspecified)]
 	}
 }
 

@@ -162,7 +162,7 @@ func TestVerificationIsJudgedAtUseAndNeverChanges(t *testing.T) {
 	}
 }
 
-func TestRevocationReasonAbsentIsEmpty(t *testing.T) {
+func TestRevocationReasonAbsentIsUnspecified(t *testing.T) {
 	p := testPKI(t)
 	e := testpki.EntryFor(p.leaf, testpki.Revoked, now.Add(-time.Hour), now.Add(time.Hour))
 	e.RevocationReason = 1 // keyCompromise
@@ -172,7 +172,7 @@ func TestRevocationReasonAbsentIsEmpty(t *testing.T) {
 	}
 	e.RevocationReason = 0 // the encoder leaves an unspecified reason out
 	v = verifyResponse(testpki.Response{Entries: []testpki.Entry{e}, ProducedAt: now, Signer: p.inter}.MustDER(), p.leaf.Cert, p.inter.Cert, now, VerifyPolicy{})
-	if v.CertStatus != CertRevoked || v.RevocationReason != "" {
+	if v.CertStatus != CertRevoked || v.RevocationReason != "unspecified" {
 		t.Errorf("revoked without a reason: status %s reason %q", v.CertStatus, v.RevocationReason)
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/crypto/ocsp"
+
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 )
 
@@ -33,6 +35,7 @@ var Targets = []Target{
 	{"must-staple", "a must-staple certificate served without its staple"},
 	{"slow-responder", "a responder that takes 1.5s to answer"},
 	{"no-ocsp-url", "a certificate with a CRL but no OCSP URL, as many public CAs now issue"},
+	{"busy-responder", "a valid staple while its responder answers tryLater: the endpoint stays OK, the responder fails"},
 }
 
 // Fleet is a running demo fleet.
@@ -110,7 +113,8 @@ func Start(opts Options) (f *Fleet, err error) {
 	fast.Header.Set("Cache-Control", "public, max-age=3600")
 	slow := testpki.NewResponder(answer)
 	slow.SetDelay(SlowResponderDelay)
-	f.responders = append(f.responders, fast, slow)
+	busy := testpki.NewResponder(func(testpki.Query) []byte { return testpki.StatusOnly(ocsp.TryLater) })
+	f.responders = append(f.responders, fast, slow, busy)
 
 	type member struct {
 		name       string
@@ -122,13 +126,14 @@ func Start(opts Options) (f *Fleet, err error) {
 		extra      string
 	}
 	members := []member{
-		{name: "good", aia: []string{fast.URL}, status: testpki.Good, staple: 72 * time.Hour},
+		{name: "good", aia: []string{fast.URL}, status: testpki.Good, staple: 72 * time.Hour, extra: "labels = { team = \"payments\" }\n"},
 		{name: "expiring", aia: []string{fast.URL}, status: testpki.Good, staple: 10 * time.Minute},
 		{name: "revoked", aia: []string{fast.URL}, status: testpki.Revoked, staple: 72 * time.Hour},
 		{name: "no-staple", aia: []string{fast.URL}, status: testpki.Good, extra: "require_staple = true\n"},
 		{name: "must-staple", aia: []string{fast.URL}, mustStaple: true, status: testpki.Good},
 		{name: "slow-responder", aia: []string{slow.URL}, status: testpki.Good, staple: 72 * time.Hour},
 		{name: "no-ocsp-url", crl: []string{fast.URL + "/crl"}, status: testpki.Good},
+		{name: "busy-responder", aia: []string{busy.URL}, status: testpki.Good, staple: 72 * time.Hour},
 	}
 	rootFile := filepath.Join(f.Dir, "root.pem")
 	if err := os.WriteFile(rootFile, root.PEM(), 0o644); err != nil {
