@@ -107,9 +107,10 @@ func (s *scheduler) config() *config.Config {
 
 // run is one scheduled run of one target.
 func (s *scheduler) run(st *targetState) {
+	target := s.store.target(st) // apply swaps it on reload, under the store's lock
 	if !st.running.CompareAndSwap(false, true) {
 		s.store.skip(st)
-		s.logger.Warn("run skipped: the previous run is still going", "target", st.target.Name)
+		s.logger.Warn("run skipped: the previous run is still going", "target", target.Name)
 		return
 	}
 	defer st.running.Store(false)
@@ -122,16 +123,16 @@ func (s *scheduler) run(st *targetState) {
 		return
 	}
 	defer func() { <-slots }()
-	rep := s.probe(s.root, st.target, cfg)
+	rep := s.probe(s.root, target, cfg)
 	if s.root.Err() != nil {
 		// A run cut short by shutdown says nothing about the target.
 		return
 	}
 	s.store.record(st, rep, s.now())
 	if !rep.Success {
-		s.logger.Warn("probe failed", "target", st.target.Name, "reasons", reasonList(rep.Failures), "detail", rep.Failures[0].String())
+		s.logger.Warn("probe failed", "target", target.Name, "reasons", reasonList(rep.Failures), "detail", rep.Failures[0].String())
 	} else {
-		s.logger.Debug("probe succeeded", "target", st.target.Name, "duration", rep.Duration)
+		s.logger.Debug("probe succeeded", "target", target.Name, "duration", rep.Duration)
 	}
 }
 

@@ -59,6 +59,13 @@ func (s *store) record(st *targetState, rep *probe.Report, finished time.Time) {
 	}
 }
 
+// target is st's configuration, which a reload may replace with an equal one.
+func (s *store) target(st *targetState) *config.Target {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return st.target
+}
+
 func (s *store) skip(st *targetState) {
 	s.mu.Lock()
 	st.skipped++
