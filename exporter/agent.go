@@ -25,6 +25,8 @@ type Options struct {
 	UserAgent  string
 	// Resolver resolves endpoints and responders; nil means the system's.
 	Resolver *net.Resolver
+	// ConfigWatchInterval polls ConfigFile for changes and reloads; 0 disables.
+	ConfigWatchInterval time.Duration
 }
 
 // Agent is the running ocspwatch daemon: configuration, scheduler,
@@ -47,6 +49,7 @@ type Agent struct {
 
 	// pending is the configuration loaded by New and applied by Run.
 	pending *config.Config
+	watch   *configWatch
 }
 
 type reloadHealth struct {
@@ -69,11 +72,12 @@ func New(opts Options) (*Agent, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "ocspwatch"
 	}
+	watch := newConfigWatch(opts.ConfigFile, opts.ConfigWatchInterval)
 	cfg, err := config.Load(opts.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry()}
+	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry(), watch: watch}
 	client := probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: opts.Resolver})
 	a.pool = probe.NewResponderPool(client, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
 	a.root, a.cancel = context.WithCancel(context.Background())
@@ -97,7 +101,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.sched.start()
 	a.ready.Store(true)
 	a.logger.Info("agent started", "targets", len(cfg.Targets), "region", cfg.Region)
+	watchDone := a.watch.start(ctx, a.Reload)
 	<-ctx.Done()
+	<-watchDone
 	a.ready.Store(false)
 	a.cancel()
 	a.sched.stop()

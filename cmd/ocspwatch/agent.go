@@ -29,11 +29,15 @@ type agentCommand struct {
 	configFile string
 	web        *web.FlagConfig
 	logConfig  *promslog.Config
+
+	// watchInterval polls the config file and reloads on change (ConfigMaps).
+	watchInterval time.Duration
 }
 
 func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd := app.Command("agent", "Run the monitoring agent (the default command).").Default()
 	cmd.Flag("config.file", "ocspwatch configuration file (TOML).").Default("ocspwatch.toml").StringVar(&c.configFile)
+	cmd.Flag("config.watch-interval", "How often to check the config file for changes and reload it (0 disables).").Default("5s").DurationVar(&c.watchInterval)
 	c.web = kingpinflag.AddFlags(cmd, defaultListenAddress)
 	c.logConfig = addLogFlags(cmd)
 	return cmd
@@ -41,13 +45,14 @@ func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 
 func (c *agentCommand) run(_, stderr io.Writer) int {
 	logger := promslog.New(withWriter(c.logConfig, stderr))
-	return serveAgent(c.configFile, c.web, logger, stderr)
+	return serveAgent(c.configFile, c.watchInterval, c.web, logger, stderr)
 }
 
 // serveAgent runs an agent on configFile until SIGTERM or SIGINT, reloading
-// on SIGHUP; `demo` uses it too, so the demo is the real code path.
-func serveAgent(configFile string, flags *web.FlagConfig, logger *slog.Logger, stderr io.Writer) int {
-	agent, err := exporter.New(exporter.Options{ConfigFile: configFile, Logger: logger, UserAgent: userAgent()})
+// on SIGHUP and, every watchInterval, when the file changed; `demo` uses it
+// too, so the demo is the real code path.
+func serveAgent(configFile string, watchInterval time.Duration, flags *web.FlagConfig, logger *slog.Logger, stderr io.Writer) int {
+	agent, err := exporter.New(exporter.Options{ConfigFile: configFile, Logger: logger, UserAgent: userAgent(), ConfigWatchInterval: watchInterval})
 	if err != nil {
 		fmt.Fprintf(stderr, "ocspwatch: %s\n", err)
 		return exitError

@@ -39,5 +39,5 @@ func (c *demoCommand) run(stdout, stderr io.Writer) int {
 	}
 	addr := (*c.web.WebListenAddresses)[0]
 	fmt.Fprintf(stdout, "status page: http://%s/   metrics: http://%s/metrics   (Ctrl-C stops)\n", addr, addr)
-	return serveAgent(fleet.ConfigFile, c.web, promslog.New(withWriter(c.logConfig, stderr)), stderr)
+	return serveAgent(fleet.ConfigFile, 0, c.web, promslog.New(withWriter(c.logConfig, stderr)), stderr)
 }
