@@ -14,19 +14,20 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/ocspwatch/ocspwatch/config"
 )
 
-var update = flag.Bool("update", false, "regenerate kubernetes/prometheusrule.yaml from alerts/ocspwatch.rules.yml")
+var update = flag.Bool("update", false, "regenerate kubernetes/prometheusrule.yaml and the Helm chart's rules from alerts/ocspwatch.rules.yml")
 
-const prometheusRuleHeader = `# Generated from alerts/ocspwatch.rules.yml by ` + "`go test ./deploy -update`" + `; do not edit.
+const prometheusRuleHeader = `# Generated from alerts/ocspwatch.rules.yml by ` + "`(cd deploy && go test -update)`" + `; do not edit.
+# kube-prometheus-stack's Prometheus selects rules labelled
+# release=<its Helm release>, by default "kube-prometheus-stack".
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:
   name: ocspwatch
   labels:
     app.kubernetes.io/name: ocspwatch
+    release: kube-prometheus-stack
 spec:
 `
 
@@ -65,7 +66,7 @@ func TestPrometheusRuleIsGeneratedFromTheRuleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is out of date with alerts/ocspwatch.rules.yml; run go test ./deploy -update", path)
+		t.Fatalf("%s is out of date with alerts/ocspwatch.rules.yml; run (cd deploy && go test -update)", path)
 	}
 	var source, wrapped struct {
 		Groups []any `yaml:"groups"`
@@ -83,47 +84,6 @@ func TestPrometheusRuleIsGeneratedFromTheRuleFile(t *testing.T) {
 	b, _ := yaml.Marshal(wrapped.Spec.Groups)
 	if len(source.Groups) == 0 || !bytes.Equal(a, b) {
 		t.Errorf("%s's groups differ from the rule file's", path)
-	}
-}
-
-func TestKubernetesManifests(t *testing.T) {
-	files, _ := filepath.Glob("kubernetes/*.yaml")
-	kinds := map[string]map[string]any{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		for {
-			var doc map[string]any
-			if err := dec.Decode(&doc); err != nil {
-				if err.Error() == "EOF" {
-					break
-				}
-				t.Fatalf("%s: %v", f, err)
-			}
-			kind, _ := doc["kind"].(string)
-			if kind == "" || doc["apiVersion"] == nil {
-				t.Errorf("%s: a document without kind or apiVersion", f)
-			}
-			kinds[kind] = doc
-		}
-	}
-	for _, k := range []string{"Deployment", "Service", "ConfigMap", "PrometheusRule"} {
-		if kinds[k] == nil {
-			t.Errorf("no %s manifest", k)
-		}
-	}
-	cm := kinds["ConfigMap"]["data"].(map[string]any)["ocspwatch.toml"].(string)
-	if _, err := config.Parse([]byte(cm), "kubernetes/configmap.yaml"); err != nil {
-		t.Errorf("the ConfigMap's ocspwatch.toml is invalid: %v", err)
-	}
-	deployment, _ := yaml.Marshal(kinds["Deployment"])
-	for _, want := range []string{"--config.file=/etc/ocspwatch/ocspwatch.toml", "/-/ready", "/-/healthy", "readOnlyRootFilesystem: true", "runAsNonRoot: true"} {
-		if !bytes.Contains(deployment, []byte(want)) {
-			t.Errorf("the Deployment lacks %q", want)
-		}
 	}
 }
 
