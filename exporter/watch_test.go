@@ -242,3 +242,30 @@ func TestConfigWatchZeroIntervalIsOff(t *testing.T) {
 		t.Error("a disabled watcher left a goroutine running")
 	}
 }
+
+// BenchmarkConfigWatchPoll measures one poll of a ConfigMap-style
+// symlinked file: what the agent spends every --config.watch-interval.
+func BenchmarkConfigWatchPoll(b *testing.B) {
+	dir := b.TempDir()
+	data := filepath.Join(dir, "..2026_11_26_00_00_00.000000001")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "ocspwatch.toml"), []byte("region = \"eu\"\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Base(data), filepath.Join(dir, "..data")); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "ocspwatch.toml")
+	if err := os.Symlink(filepath.Join("..data", "ocspwatch.toml"), path); err != nil {
+		b.Fatal(err)
+	}
+	w := newConfigWatch(path, time.Second)
+	b.ReportAllocs()
+	for b.Loop() {
+		if w.changed() {
+			b.Fatal("an unchanged file reported as changed")
+		}
+	}
+}
