@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/big"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -432,5 +433,27 @@ func writePEM(t *testing.T, path, kind string, der []byte) {
 	t.Helper()
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestDeploymentArgsParse runs the agent built as the Dockerfile builds it
+// with each Deployment's arguments and --help: an unknown flag or a bad
+// value fails the parse, so a renamed flag cannot go unnoticed here.
+func TestDeploymentArgsParse(t *testing.T) {
+	bin := buildStatic(t)
+	deployments := map[string]*appsv1.Deployment{}
+	for _, values := range append([]string{""}, valuesFiles(t)...) {
+		deployments["helm template "+values] = only[*appsv1.Deployment](t, renderObjects(t, values))
+	}
+	manifest, err := os.ReadFile("kubernetes/deployment.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	deployments["kubernetes/deployment.yaml"] = only[*appsv1.Deployment](t, decodeStrictly(t, strictDecoder(t), "kubernetes/deployment.yaml", string(manifest)))
+	for name, d := range deployments {
+		argv := append(slices.Clone(args(d)), "--help")
+		if out, err := exec.Command(bin, argv...).CombinedOutput(); err != nil {
+			t.Errorf("%s: ocspwatch %s: %v\n%s", name, strings.Join(argv, " "), err, out)
+		}
 	}
 }
