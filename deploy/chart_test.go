@@ -79,7 +79,11 @@ func readValues(t *testing.T, file string) map[string]any {
 // values file, and accepts no warning or error.
 func TestChartLints(t *testing.T) {
 	for _, file := range append([]string{""}, valuesFiles(t)...) {
-		t.Run(filepath.Base(file+"defaults"), func(t *testing.T) {
+		name := "defaults"
+		if file != "" {
+			name = filepath.Base(file)
+		}
+		t.Run(name, func(t *testing.T) {
 			linter := lint.All(chartDir, readValues(t, file), namespace, false)
 			for _, m := range linter.Messages {
 				if m.Severity >= support.WarningSev {
@@ -455,5 +459,50 @@ func TestDeploymentArgsParse(t *testing.T) {
 		if out, err := exec.Command(bin, argv...).CombinedOutput(); err != nil {
 			t.Errorf("%s: ocspwatch %s: %v\n%s", name, strings.Join(argv, " "), err, out)
 		}
+	}
+}
+
+// TestChartRejectsMistypedValues: values.schema.json turns a typo or a
+// wrong type into an install-time error instead of a silently ignored key.
+func TestChartRejectsMistypedValues(t *testing.T) {
+	chrt, err := loader.Load(chartDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name   string
+		values map[string]any
+		fixed  map[string]any // the same values written right, which must pass
+	}{
+		{
+			name:   "misspelt key",
+			values: map[string]any{"serviceMonitor": map[string]any{"enable": false}},
+			fixed:  map[string]any{"serviceMonitor": map[string]any{"enabled": false}},
+		},
+		{
+			name:   "unknown top-level key",
+			values: map[string]any{"target": []any{}},
+			fixed:  map[string]any{"targets": []any{}},
+		},
+		{
+			name:   "watch interval without a unit",
+			values: map[string]any{"configWatchInterval": "5"},
+			fixed:  map[string]any{"configWatchInterval": "1m30s"},
+		},
+		{
+			name:   "a label value that is not a string",
+			values: map[string]any{"targets": []any{map[string]any{"name": "a", "labels": map[string]any{"team": 1}}}},
+			fixed:  map[string]any{"targets": []any{map[string]any{"name": "a", "labels": map[string]any{"team": "1"}}}},
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := chartutil.ReleaseOptions{Name: releaseName, Namespace: namespace}
+			if _, err := chartutil.ToRenderValues(chrt, tc.values, opts, chartutil.DefaultCapabilities); err == nil {
+				t.Errorf("values %v accepted", tc.values)
+			}
+			if _, err := chartutil.ToRenderValues(chrt, tc.fixed, opts, chartutil.DefaultCapabilities); err != nil {
+				t.Errorf("values %v rejected: %v", tc.fixed, err)
+			}
+		})
 	}
 }
