@@ -14,19 +14,20 @@ import (
 	"testing"
 
 	"go.yaml.in/yaml/v3"
-
-	"github.com/ocspwatch/ocspwatch/config"
 )
 
-var update = flag.Bool("update", false, "regenerate kubernetes/prometheusrule.yaml from alerts/ocspwatch.rules.yml")
+var update = flag.Bool("update", false, "regenerate kubernetes/prometheusrule.yaml and the Helm chart's rules from alerts/ocspwatch.rules.yml")
 
-const prometheusRuleHeader = `# Generated from alerts/ocspwatch.rules.yml by ` + "`go test ./deploy -update`" + `; do not edit.
+const prometheusRuleHeader = `# Generated from alerts/ocspwatch.rules.yml by ` + "`(cd deploy && go test -update)`" + `; do not edit.
+# kube-prometheus-stack's Prometheus selects rules labelled
+# release=<its Helm release>, by default "kube-prometheus-stack".
 apiVersion: monitoring.coreos.com/v1
 kind: PrometheusRule
 metadata:
   name: ocspwatch
   labels:
     app.kubernetes.io/name: ocspwatch
+    release: kube-prometheus-stack
 spec:
 `
 
@@ -65,7 +66,7 @@ func TestPrometheusRuleIsGeneratedFromTheRuleFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(got, want) {
-		t.Fatalf("%s is out of date with alerts/ocspwatch.rules.yml; run go test ./deploy -update", path)
+		t.Fatalf("%s is out of date with alerts/ocspwatch.rules.yml; run (cd deploy && go test -update)", path)
 	}
 	var source, wrapped struct {
 		Groups []any `yaml:"groups"`
@@ -83,47 +84,6 @@ func TestPrometheusRuleIsGeneratedFromTheRuleFile(t *testing.T) {
 	b, _ := yaml.Marshal(wrapped.Spec.Groups)
 	if len(source.Groups) == 0 || !bytes.Equal(a, b) {
 		t.Errorf("%s's groups differ from the rule file's", path)
-	}
-}
-
-func TestKubernetesManifests(t *testing.T) {
-	files, _ := filepath.Glob("kubernetes/*.yaml")
-	kinds := map[string]map[string]any{}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		dec := yaml.NewDecoder(bytes.NewReader(data))
-		for {
-			var doc map[string]any
-			if err := dec.Decode(&doc); err != nil {
-				if err.Error() == "EOF" {
-					break
-				}
-				t.Fatalf("%s: %v", f, err)
-			}
-			kind, _ := doc["kind"].(string)
-			if kind == "" || doc["apiVersion"] == nil {
-				t.Errorf("%s: a document without kind or apiVersion", f)
-			}
-			kinds[kind] = doc
-		}
-	}
-	for _, k := range []string{"Deployment", "Service", "ConfigMap", "PrometheusRule"} {
-		if kinds[k] == nil {
-			t.Errorf("no %s manifest", k)
-		}
-	}
-	cm := kinds["ConfigMap"]["data"].(map[string]any)["ocspwatch.toml"].(string)
-	if _, err := config.Parse([]byte(cm), "kubernetes/configmap.yaml"); err != nil {
-		t.Errorf("the ConfigMap's ocspwatch.toml is invalid: %v", err)
-	}
-	deployment, _ := yaml.Marshal(kinds["Deployment"])
-	for _, want := range []string{"--config.file=/etc/ocspwatch/ocspwatch.toml", "/-/ready", "/-/healthy", "readOnlyRootFilesystem: true", "runAsNonRoot: true"} {
-		if !bytes.Contains(deployment, []byte(want)) {
-			t.Errorf("the Deployment lacks %q", want)
-		}
 	}
 }
 
@@ -192,11 +152,16 @@ func dockerBuild() (string, error) {
 	if staticDir, err = os.MkdirTemp("", "ocspwatch-static-"); err != nil {
 		return "", err
 	}
+	// The build sees only what .dockerignore lets into the context.
+	context := filepath.Join(staticDir, "context")
+	if err := copyDockerContext("..", context); err != nil {
+		return "", err
+	}
 	// Docker runs RUN lines with /bin/sh -c; so does the test.
 	bin := filepath.Join(staticDir, "ocspwatch")
 	cmd := exec.Command("/bin/sh", "-c", string(m[1])+` -o "$OUT" ./cmd/ocspwatch`)
-	cmd.Dir = ".."
-	cmd.Env = append(os.Environ(), "VERSION=test", "OUT="+bin)
+	cmd.Dir = context
+	cmd.Env = append(os.Environ(), "VERSION=test", "REVISION="+testRevision, "CREATED="+testCreated, "OUT="+bin)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", fmt.Errorf("%s: %v\n%s", m[1], err, out)
 	}
@@ -216,8 +181,152 @@ func TestDockerfileBuildsAStaticBinary(t *testing.T) {
 		}
 	}
 	out, err := exec.Command(bin, "version").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "ocspwatch, version test") {
-		t.Errorf("%s version: %v %s", bin, err, out)
+	if err != nil {
+		t.Fatalf("%s version: %v %s", bin, err, out)
+	}
+	// ocspwatch_build_info's labels come from the same variables.
+	for _, want := range []string{"ocspwatch, version test", "revision: " + testRevision, "build date: " + testCreated} {
+		if !strings.Contains(strings.Join(strings.Fields(string(out)), " "), want) {
+			t.Errorf("%s version lacks %q:\n%s", bin, want, out)
+		}
+	}
+}
+
+const (
+	testRevision = "0123456789abcdef0123456789abcdef01234567"
+	testCreated  = "2026-11-26T00:00:00Z"
+)
+
+// TestDockerfileLabelsTheImage checks the OCI annotations of the final
+// stage and that each build argument they use is declared in that stage,
+// where Docker would otherwise expand it to nothing.
+func TestDockerfileLabelsTheImage(t *testing.T) {
+	dockerfile, err := os.ReadFile("Dockerfile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	stages := strings.Split(string(dockerfile), "\nFROM ")
+	final := stages[len(stages)-1]
+	for key, value := range map[string]string{
+		"title":       `"ocspwatch"`,
+		"description": `"`,
+		"source":      `"https://github.com/ocspwatch/ocspwatch"`,
+		"licenses":    `"${LICENSES}"`,
+		"version":     `"${VERSION}"`,
+		"revision":    `"${REVISION}"`,
+		"created":     `"${CREATED}"`,
+	} {
+		if !strings.Contains(final, "org.opencontainers.image."+key+"="+value) {
+			t.Errorf("the final stage lacks the label org.opencontainers.image.%s=%s...", key, value)
+		}
+	}
+	for _, arg := range []string{"VERSION", "REVISION", "CREATED", "LICENSES"} {
+		if !regexp.MustCompile(`(?m)^ARG ` + arg + `(=|$)`).MatchString(final) {
+			t.Errorf("the final stage does not declare ARG %s", arg)
+		}
+	}
+}
+
+// dockerIgnore reads .dockerignore. It accepts the pattern forms Docker
+// gives a plain meaning and this file uses: a path or glob from the
+// context's root (a directory excludes what is under it) and **/glob for
+// any depth; it refuses the rest (! exceptions, ** inside a pattern), so
+// that the test never judges a pattern differently from Docker.
+func dockerIgnore(path string) ([]string, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var patterns []string
+	for _, line := range strings.Split(string(data), "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		rest := strings.TrimPrefix(line, "**/")
+		if strings.HasPrefix(line, "!") || strings.Contains(rest, "**") || strings.Contains(rest, "/") && rest != line {
+			return nil, fmt.Errorf(".dockerignore: the test does not understand %q", line)
+		}
+		patterns = append(patterns, line)
+	}
+	return patterns, nil
+}
+
+func ignored(patterns []string, rel string) bool {
+	for _, p := range patterns {
+		if glob, ok := strings.CutPrefix(p, "**/"); ok {
+			if m, _ := filepath.Match(glob, filepath.Base(rel)); m {
+				return true
+			}
+			continue
+		}
+		if m, _ := filepath.Match(p, rel); m {
+			return true
+		}
+	}
+	return false
+}
+
+// copyDockerContext copies the files of src that .dockerignore lets
+// into a Docker build context to dst.
+func copyDockerContext(src, dst string) error {
+	patterns, err := dockerIgnore(filepath.Join(src, ".dockerignore"))
+	if err != nil {
+		return err
+	}
+	return filepath.WalkDir(src, func(path string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, path)
+		if err != nil || rel == "." {
+			return err
+		}
+		if ignored(patterns, rel) {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		if !d.Type().IsRegular() {
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, data, 0o644)
+	})
+}
+
+func TestDockerContextLeavesOutWhatTheBuildDoesNotNeed(t *testing.T) {
+	patterns, err := dockerIgnore("../.dockerignore")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		path string
+		want bool
+	}{
+		{path: ".git", want: true},
+		{path: "e2e", want: true},
+		{path: "deploy", want: true},
+		{path: "README.md", want: true},
+		{path: "config/testdata", want: true},
+		{path: "exporter/agent_test.go", want: true},
+		{path: "go.mod", want: false},
+		{path: "go.sum", want: false},
+		{path: "cmd/ocspwatch/main.go", want: false},
+		{path: "internal/testpki", want: false},
+		{path: "probe", want: false},
+	} {
+		if got := ignored(patterns, tc.path); got != tc.want {
+			t.Errorf("%s ignored: %v, want %v", tc.path, got, tc.want)
+		}
 	}
 }
 

@@ -27,6 +27,8 @@ type Options struct {
 	Resolver *net.Resolver
 	// EnableLifecycle serves POST /-/reload; SIGHUP always reloads.
 	EnableLifecycle bool
+	// ConfigWatchInterval polls ConfigFile for changes and reloads; 0 disables.
+	ConfigWatchInterval time.Duration
 }
 
 // Agent is the running ocspwatch daemon: configuration, scheduler,
@@ -52,6 +54,7 @@ type Agent struct {
 
 	// pending is the configuration loaded by New and applied by Run.
 	pending *config.Config
+	watch   *configWatch
 }
 
 type reloadHealth struct {
@@ -74,11 +77,12 @@ func New(opts Options) (*Agent, error) {
 	if opts.UserAgent == "" {
 		opts.UserAgent = "ocspwatch"
 	}
+	watch := newConfigWatch(opts.ConfigFile, opts.ConfigWatchInterval)
 	cfg, err := config.Load(opts.ConfigFile)
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry()}
+	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry(), watch: watch}
 	a.root, a.cancel = context.WithCancel(context.Background())
 	a.pool = probe.NewResponderPool(a.root, nil, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
 	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent, opts.Resolver)
@@ -101,7 +105,9 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.sched.start()
 	a.ready.Store(true)
 	a.logger.Info("agent started", "targets", len(cfg.Targets), "region", cfg.Region)
+	watchDone := a.watch.start(ctx, a.Reload)
 	<-ctx.Done()
+	<-watchDone
 	a.ready.Store(false)
 	a.cancel()
 	a.sched.stop()

@@ -71,3 +71,6 @@ for pkg in $(go list ./...); do
 done
 
 go test -race -count=1 ./... "$@"
+# deploy/ is its own module, so the heavy test-only dependencies (Helm,
+# k8s.io/api, the Prometheus Operator's types) stay out of the agent's go.mod.
+(cd deploy && go vet ./... && go test -race -count=1 ./...)

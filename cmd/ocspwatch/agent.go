@@ -30,12 +30,15 @@ type agentCommand struct {
 	enableLifecycle bool
 	web             *web.FlagConfig
 	logConfig       *promslog.Config
+	// watchInterval polls the config file and reloads on change (ConfigMaps).
+	watchInterval time.Duration
 }
 
 func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd := app.Command("agent", "Run the monitoring agent (the default command).").Default()
 	cmd.Flag("config.file", "ocspwatch configuration file (TOML).").Default("ocspwatch.toml").StringVar(&c.configFile)
 	cmd.Flag("web.enable-lifecycle", "Serve POST /-/reload; SIGHUP always reloads.").BoolVar(&c.enableLifecycle)
+	cmd.Flag("config.watch-interval", "How often to check the config file for changes and reload it (0 disables).").Default("5s").DurationVar(&c.watchInterval)
 	c.web = kingpinflag.AddFlags(cmd, defaultListenAddress)
 	c.logConfig = addLogFlags(cmd)
 	return cmd
@@ -43,11 +46,12 @@ func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 
 func (c *agentCommand) run(_, stderr io.Writer) int {
 	logger := promslog.New(withWriter(c.logConfig, stderr))
-	return serveAgent(exporter.Options{ConfigFile: c.configFile, EnableLifecycle: c.enableLifecycle}, c.web, logger, stderr)
+	return serveAgent(exporter.Options{ConfigFile: c.configFile, EnableLifecycle: c.enableLifecycle, ConfigWatchInterval: c.watchInterval}, c.web, logger, stderr)
 }
 
-// serveAgent runs an agent on configFile until SIGTERM or SIGINT, reloading
-// on SIGHUP; `demo` uses it too, so the demo is the real code path.
+// serveAgent runs an agent until SIGTERM or SIGINT, reloading on SIGHUP
+// and, every opts.ConfigWatchInterval, when the file changed; `demo` uses
+// it too, so the demo is the real code path.
 func serveAgent(opts exporter.Options, flags *web.FlagConfig, logger *slog.Logger, stderr io.Writer) int {
 	opts.Logger, opts.UserAgent = logger, userAgent()
 	agent, err := exporter.New(opts)

@@ -1,0 +1,271 @@
+package exporter
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ocspwatch/ocspwatch/internal/proc"
+)
+
+// newConfigMapDir lays out a directory as kubelet does for a ConfigMap
+// volume: the data lives in a timestamped directory, `..data` links to it,
+// and the file the agent opens is a symlink through `..data`. It returns
+// that file's path.
+func newConfigMapDir(t *testing.T, text string, mtime time.Time) string {
+	t.Helper()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ocspwatch.toml")
+	swapConfigMap(t, path, text, mtime)
+	if err := os.Symlink(filepath.Join("..data", "ocspwatch.toml"), path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// swapConfigMap writes text into a new timestamped directory next to path
+// and atomically points `..data` at it, as a ConfigMap update does. The
+// new file gets mtime, so tests can make the old and new files alike in
+// size and time.
+func swapConfigMap(t *testing.T, path, text string, mtime time.Time) {
+	t.Helper()
+	dir := filepath.Dir(path)
+	data, err := os.MkdirTemp(dir, "..2026_11_26_")
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(data, filepath.Base(path))
+	writeConfig(t, file, text)
+	if err := os.Chtimes(file, mtime, mtime); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(dir, "..data_tmp")
+	if err := os.Symlink(filepath.Base(data), tmp); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(dir, "..data")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigWatchSeesEveryKindOfChange(t *testing.T) {
+	mtime := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	plain := func(t *testing.T) string {
+		path := filepath.Join(t.TempDir(), "ocspwatch.toml")
+		writeConfig(t, path, "aaaa")
+		if err := os.Chtimes(path, mtime, mtime); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	cases := []struct {
+		name   string
+		setup  func(t *testing.T) string
+		change func(t *testing.T, path string)
+		want   bool
+	}{
+		{
+			name:   "untouched",
+			setup:  plain,
+			change: func(t *testing.T, path string) {},
+			want:   false,
+		},
+		{
+			name:  "written in place with another size",
+			setup: plain,
+			change: func(t *testing.T, path string) {
+				writeConfig(t, path, "aaaaaa")
+				_ = os.Chtimes(path, mtime, mtime)
+			},
+			want: true,
+		},
+		{
+			name:  "same size, new mtime",
+			setup: plain,
+			change: func(t *testing.T, path string) {
+				writeConfig(t, path, "bbbb")
+				_ = os.Chtimes(path, mtime.Add(time.Second), mtime.Add(time.Second))
+			},
+			want: true,
+		},
+		{
+			name:  "renamed over with the same size and mtime",
+			setup: plain,
+			change: func(t *testing.T, path string) {
+				tmp := path + ".tmp"
+				writeConfig(t, tmp, "bbbb")
+				_ = os.Chtimes(tmp, mtime, mtime)
+				if err := os.Rename(tmp, path); err != nil {
+					t.Fatal(err)
+				}
+			},
+			want: true,
+		},
+		{
+			name: "ConfigMap ..data swap with the same size and mtime",
+			setup: func(t *testing.T) string {
+				return newConfigMapDir(t, "aaaa", mtime)
+			},
+			change: func(t *testing.T, path string) {
+				swapConfigMap(t, path, "bbbb", mtime)
+			},
+			want: true,
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.setup(t)
+			w := newConfigWatch(path, time.Second)
+			if !w.known {
+				t.Fatalf("%s cannot be identified", path)
+			}
+			tc.change(t, path)
+			if w.changed() {
+				t.Error("the first poll after a change reports it; the file has not held still for an interval yet")
+			}
+			if got := w.changed(); got != tc.want {
+				t.Errorf("second poll: changed() = %v, want %v", got, tc.want)
+			}
+			if w.changed() {
+				t.Error("a third poll without a change reports a change")
+			}
+		})
+	}
+}
+
+func TestConfigWatchWaitsOutAMissingFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ocspwatch.toml")
+	writeConfig(t, path, "aaaa")
+	w := newConfigWatch(path, time.Second)
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	if w.changed() {
+		t.Error("a missing file counts as a change; the agent would reload and fail")
+	}
+	writeConfig(t, path, "aaaa")
+	if w.changed() || !w.changed() {
+		t.Error("the file's return is not seen as a change one poll later")
+	}
+}
+
+func TestConfigWatchWaitsForAWriteToFinish(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ocspwatch.toml")
+	writeConfig(t, path, "region = \"eu\"\n")
+	w := newConfigWatch(path, time.Second)
+	// A truncating writer caught half-way: the file changes between polls.
+	for _, partial := range []string{"", "region = ", "region = \"us\"\n"} {
+		writeConfig(t, path, partial)
+		if w.changed() {
+			t.Fatalf("reload of the half-written file %q", partial)
+		}
+	}
+	if !w.changed() {
+		t.Error("the finished file is not loaded once it held still")
+	}
+}
+
+// TestAgentReloadsWhenItsConfigChanges runs the real agent on a plain file
+// and on a ConfigMap-style symlinked file: a good change is applied, a bad
+// one is rejected and recorded while the running configuration stays, and
+// fixing the file applies it.
+func TestAgentReloadsWhenItsConfigChanges(t *testing.T) {
+	l := newLab(t)
+	srv := l.server(t, 5*time.Hour)
+	one := l.target("one", srv.Addr, "")
+	two := one + l.target("two", srv.Addr, "")
+	cases := []struct {
+		name  string
+		write func(t *testing.T, path, text string)
+		path  func(t *testing.T, text string) string
+	}{
+		{
+			name:  "file rewritten in place",
+			write: writeConfig,
+			path: func(t *testing.T, text string) string {
+				path := filepath.Join(t.TempDir(), "ocspwatch.toml")
+				writeConfig(t, path, text)
+				return path
+			},
+		},
+		{
+			name: "ConfigMap ..data symlink swap",
+			write: func(t *testing.T, path, text string) {
+				swapConfigMap(t, path, text, time.Now())
+			},
+			path: func(t *testing.T, text string) string {
+				return newConfigMapDir(t, text, time.Now())
+			},
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := tc.path(t, one)
+			ra := startAgentOptions(t, Options{ConfigFile: path, Now: func() time.Time { return l.now }, UserAgent: "ocspwatch/test", ConfigWatchInterval: 10 * time.Millisecond})
+			targets := func() int { return len(ra.sched.config().Targets) }
+			health := func() reloadHealth { _, h := ra.configAndHealth(); return h }
+
+			tc.write(t, path, two)
+			proc.WaitFor(t, 10*time.Second, "the second target to be loaded", func() bool { return targets() == 2 })
+
+			tc.write(t, path, two+"\nno_such_key = 1\n")
+			proc.WaitFor(t, 10*time.Second, "the bad file to be rejected", func() bool { return health().failures == 1 })
+			if h := health(); h.lastOK || targets() != 2 {
+				t.Fatalf("after a bad file: lastOK=%v targets=%d, want the running configuration kept", h.lastOK, targets())
+			}
+			if !strings.Contains(ra.metrics(t), "ocspwatch_config_last_reload_successful 0") {
+				t.Error("the failed reload is not exported")
+			}
+
+			tc.write(t, path, one)
+			proc.WaitFor(t, 10*time.Second, "the fixed file to be loaded", func() bool { return targets() == 1 && health().lastOK })
+			if h := health(); h.failures != 1 {
+				t.Errorf("failures = %v, want 1: an unchanged bad file must not be retried", h.failures)
+			}
+		})
+	}
+}
+
+func TestConfigWatchZeroIntervalIsOff(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "ocspwatch.toml")
+	writeConfig(t, path, "aaaa")
+	w := newConfigWatch(path, 0)
+	done := w.start(t.Context(), func() error {
+		t.Error("reload called with the watcher disabled")
+		return nil
+	})
+	select {
+	case <-done:
+	default:
+		t.Error("a disabled watcher left a goroutine running")
+	}
+}
+
+// BenchmarkConfigWatchPoll measures one poll of a ConfigMap-style
+// symlinked file: what the agent spends every --config.watch-interval.
+func BenchmarkConfigWatchPoll(b *testing.B) {
+	dir := b.TempDir()
+	data := filepath.Join(dir, "..2026_11_26_00_00_00.000000001")
+	if err := os.Mkdir(data, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(data, "ocspwatch.toml"), []byte("region = \"eu\"\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Base(data), filepath.Join(dir, "..data")); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "ocspwatch.toml")
+	if err := os.Symlink(filepath.Join("..data", "ocspwatch.toml"), path); err != nil {
+		b.Fatal(err)
+	}
+	w := newConfigWatch(path, time.Second)
+	b.ReportAllocs()
+	for b.Loop() {
+		if w.changed() {
+			b.Fatal("an unchanged file reported as changed")
+		}
+	}
+}
