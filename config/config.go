@@ -18,6 +18,7 @@ import (
 	"github.com/robfig/cron/v3"
 
 	"github.com/ocspwatch/ocspwatch/probe"
+	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
 
 // Defaults filled in before validation.
@@ -42,6 +43,7 @@ type Config struct {
 	AllowAdhoc                 bool      `toml:"allow_adhoc"`
 	Responder                  Responder `toml:"responder"`
 	Network                    Network   `toml:"network"`
+	CRL                        CRL       `toml:"crl"`
 	Targets                    []*Target `toml:"target"`
 	// Labels are default custom labels for every target (labels.go).
 	Labels map[string]string `toml:"labels"`
@@ -50,6 +52,15 @@ type Config struct {
 	LabelMode string `toml:"label_mode"`
 
 	dialPolicy *probe.DialPolicy
+}
+
+// CRL holds the settings of the CRL cache shared by all targets.
+type CRL struct {
+	// MaxBytes bounds one CRL; real ones reach tens of megabytes.
+	MaxBytes int64 `toml:"max_bytes"`
+	// Refresh is how often a held CRL is revalidated with a conditional
+	// GET, even before its NextUpdate.
+	Refresh Duration `toml:"refresh"`
 }
 
 // Responder holds the politeness settings shared by all responder queries.
@@ -83,6 +94,9 @@ type Target struct {
 	// empty list when the file asks to offer none.
 	ALPN                []string `toml:"alpn"`
 	ResponderSignerFile string   `toml:"responder_signer_file"`
+	// CRL is auto, on or off: which certificates of the chain have their
+	// CRLs checked (README, "Revocation beyond OCSP").
+	CRL string `toml:"crl"`
 	// Labels are this target's custom labels, over the top-level ones.
 	Labels map[string]string `toml:"labels"`
 
@@ -227,6 +241,10 @@ func (c *Config) fillDefaults(md toml.MetaData) {
 	if !md.IsDefined("responder", "max_redirects") {
 		c.Responder.MaxRedirects = probe.DefaultMaxRedirects
 	}
+	if !md.IsDefined("crl", "max_bytes") {
+		c.CRL.MaxBytes = crl.DefaultMaxBytes
+	}
+	c.CRL.Refresh.orDefault(crl.DefaultRefresh)
 	for _, t := range c.Targets {
 		if t.Schedule == "" {
 			t.Schedule = c.DefaultSchedule
@@ -253,6 +271,9 @@ func (c *Config) fillDefaults(md toml.MetaData) {
 		if t.ALPN == nil {
 			t.ALPN = slices.Clone(DefaultALPN)
 		}
+		if t.CRL == "" {
+			t.CRL = string(probe.CRLAuto)
+		}
 	}
 }
 
@@ -277,6 +298,7 @@ const (
 	maxConcurrent     = 4096
 	maxProbeRequests  = 1024
 	maxTargetsPerFile = 100000
+	maxCRLBytes       = 1 << 30
 )
 
 func (c *Config) validate(loc *locator, path string) []error {
@@ -316,6 +338,12 @@ func (c *Config) validate(loc *locator, path string) []error {
 	}
 	if n := c.Responder.MaxRedirects; n < 0 || n > maxRedirects {
 		global("max_redirects", "%d must be between 0 (none) and %d", n, maxRedirects)
+	}
+	if n := c.CRL.MaxBytes; n < minBodyBytes || n > maxCRLBytes {
+		global("max_bytes", "%d must be between %d and %d", n, minBodyBytes, maxCRLBytes)
+	}
+	if d := c.CRL.Refresh.Duration; d < time.Minute || d > 24*time.Hour {
+		global("refresh", "%s must be between 1m0s and 24h0m0s", d)
 	}
 	if len(c.Targets) > maxTargetsPerFile {
 		global("target", "%d targets, more than the %d one agent takes; shard the fleet", len(c.Targets), maxTargetsPerFile)
@@ -412,6 +440,9 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 			fail("responder_signer_file", "%v", err)
 		}
 	}
+	if !slices.Contains([]string{"auto", "on", "off"}, t.CRL) {
+		fail("crl", "%q is not auto, on or off", t.CRL)
+	}
 	if t.RequireNonce && !t.Nonce {
 		fail("require_nonce", "needs nonce = true")
 	}
@@ -432,8 +463,8 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 // reads, so a reload can tell changed targets from unchanged ones.
 func fingerprint(t *Target) string {
 	h := sha256.New()
-	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q|%q|%s|%q|%v|%q|%q|%v|%v|%q|%q|%q", t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile,
-		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash, t.ALPN, t.ResponderSignerFile)
+	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q|%q|%s|%q|%v|%q|%q|%v|%v|%q|%q|%q|%q", t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile,
+		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash, t.ALPN, t.ResponderSignerFile, t.CRL)
 	for _, f := range []string{t.CAFile, t.IssuerFile, t.CertFile, t.ResponderSignerFile} {
 		if f != "" {
 			data, _ := ReadRegularFile(f, MaxPEMBytes)
@@ -469,6 +500,7 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 		Issuer:         t.issuer,
 		Dial:           c.dialPolicy,
 		Adhoc:          t.adhoc,
+		CRL:            probe.CRLPolicy(t.CRL),
 	}
 	if t.CertIDHash == "sha256" {
 		spec.Hash = crypto.SHA256
@@ -508,7 +540,7 @@ func Standalone(c *Config, t *Target) error {
 func (c *Config) AdhocTarget(endpoint, serverName string) (*Target, error) {
 	yes := true
 	t := &Target{Endpoint: endpoint, ServerName: serverName, Schedule: c.DefaultSchedule, Timeout: c.DefaultTimeout,
-		RequireStaple: "auto", QueryResponder: &yes, Method: "auto", Addresses: "first", CertIDHash: "sha1", ALPN: DefaultALPN, adhoc: true}
+		RequireStaple: "auto", QueryResponder: &yes, Method: "auto", Addresses: "first", CertIDHash: "sha1", ALPN: DefaultALPN, CRL: "auto", adhoc: true}
 	var errs []error
 	t.validate(c, func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("endpoint %q: %s: %s", endpoint, key, fmt.Sprintf(format, args...)))

@@ -14,6 +14,7 @@ import (
 
 	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/probe"
+	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
 
 // Options configure an Agent. Zero values are the production defaults;
@@ -51,6 +52,10 @@ type Agent struct {
 	// probeSlots caps /probe calls in flight; replaced when a reload
 	// changes the cap, while calls in flight free the slot they took.
 	probeSlots chan struct{}
+	// crls is the CRL cache every target shares, rebuilt when a reload
+	// changes the settings it was made with (crlKey).
+	crls   *crl.Pool
+	crlKey string
 
 	// pending is the configuration loaded by New and applied by Run.
 	pending *config.Config
@@ -141,7 +146,33 @@ func (a *Agent) applyConfig(cfg *config.Config) {
 	}
 	a.mu.Unlock()
 	a.pool.SetClient(probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: a.opts.Resolver}))
+	a.sched.setCRLs(a.crlPool(cfg))
 	a.sched.apply(cfg)
+}
+
+// crlPool returns the CRL cache for cfg: the running one while its
+// settings hold, else a new one. CRL URLs come from certificates, so its
+// downloads run as remote input under the network policy.
+func (a *Agent) crlPool(cfg *config.Config) *crl.Pool {
+	key := fmt.Sprintf("%d|%s|%d|%q|%q", cfg.CRL.MaxBytes, cfg.CRL.Refresh.Duration, cfg.Responder.MaxRedirects, cfg.Network.Allow, cfg.Network.Deny)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.crls != nil && key == a.crlKey {
+		return a.crls
+	}
+	if a.crls != nil {
+		a.crls.Close()
+	}
+	a.crls = crl.NewPool(crl.PoolOptions{
+		Client:    probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: a.opts.Resolver}),
+		MaxBytes:  cfg.CRL.MaxBytes,
+		Refresh:   cfg.CRL.Refresh.Duration,
+		UserAgent: a.opts.UserAgent,
+		Now:       a.opts.Now,
+		Context:   probe.WithDialPolicy(a.root, cfg.DialPolicy(), probe.OriginRemote),
+	})
+	a.crlKey = key
+	return a.crls
 }
 
 // acquireProbeSlot takes a /probe slot without waiting, and returns the

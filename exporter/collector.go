@@ -80,6 +80,11 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			c.drop("responder", r.result.URL, err)
 		}
 	}
+	for _, r := range sharedCRLs(snaps) {
+		if err := e.group(r.result.URL, func() { e.crl(r) }); err != nil {
+			c.drop("CRL", r.result.URL, err)
+		}
+	}
 	failures, skipped := c.totals.update(snaps)
 	e.group("", func() {
 		for _, reason := range probe.AllReasons() {
@@ -220,6 +225,7 @@ func (e *emitter) target(s snapshot) {
 			e.response(r.Response, name, r.URL)
 		}
 	}
+	e.chain(name, rep)
 }
 
 // serverName is the SNI the target sends: server_name, or the

@@ -1,6 +1,10 @@
 package exporter
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"slices"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // metricDef is one exported metric. This table is the single source for
 // the collector and for the test that keeps the README's metrics table in
@@ -82,9 +86,9 @@ var allMetrics = []metricDef{
 
 // MetricNames lists every exported metric name, for documentation tests.
 func MetricNames() []string {
-	names := make([]string, len(allMetrics))
-	for i, m := range allMetrics {
-		names[i] = m.Name
+	var names []string
+	for _, m := range slices.Concat(allMetrics, crlMetrics) {
+		names = append(names, m.Name)
 	}
 	return names
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/probe"
+	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
 
 // scheduler runs each target on its own schedule, never twice at once,
@@ -28,6 +29,7 @@ type scheduler struct {
 
 	mu      sync.Mutex
 	cfg     *config.Config
+	crls    *crl.Pool
 	cron    *cron.Cron
 	entries map[string]cron.EntryID
 	slots   chan struct{}
@@ -83,6 +85,13 @@ func (s *scheduler) stop() {
 	s.running.Wait()
 }
 
+// setCRLs installs the CRL cache the next runs use.
+func (s *scheduler) setCRLs(p *crl.Pool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.crls = p
+}
+
 func (s *scheduler) config() *config.Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -126,7 +135,11 @@ func (s *scheduler) run(st *targetState) {
 func (s *scheduler) probe(parent context.Context, t *config.Target, cfg *config.Config) *probe.Report {
 	ctx, cancel := context.WithTimeout(parent, t.Timeout.Duration)
 	defer cancel()
-	return probe.RunTarget(ctx, t.Spec(cfg, s.now, s.userAgent, s.resolver), s.pool)
+	spec := t.Spec(cfg, s.now, s.userAgent, s.resolver)
+	s.mu.Lock()
+	spec.CRLs = s.crls
+	s.mu.Unlock()
+	return probe.RunTarget(ctx, spec, s.pool)
 }
 
 func reasonList(ps []probe.Problem) string {

@@ -36,6 +36,7 @@ type checkCommand struct {
 	output        string
 	alpn          []string
 	vaFile        string
+	crl           crlFlags
 }
 
 func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
@@ -57,6 +58,7 @@ func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	enumVar(cmd, "output", "Output format.", "text", &c.output, "text", "json")
 	cmd.Flag("alpn", "Application protocol to offer; repeatable, in order (default: h2, http/1.1). \"none\" offers none.").PlaceHolder("PROTO").StringsVar(&c.alpn)
 	fileVar(cmd, "va-file", "PEM responder certificate to trust as a signer, as openssl ocsp -VAfile (RFC 6960 4.2.2.2, option 1).", &c.vaFile)
+	c.crl.register(cmd)
 	return cmd
 }
 
@@ -126,6 +128,9 @@ func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
 		return probe.TargetSpec{}, "", flagNames.Replace(err.Error())
 	}
 	spec := t.Spec(cfg, time.Now, userAgent(), nil)
+	if err := c.crl.apply(t, &spec); err != nil {
+		return probe.TargetSpec{}, "", err
+	}
 	if t.Endpoint != "" {
 		spec.Name = t.Endpoint
 	}

@@ -25,6 +25,7 @@ type checkJSON struct {
 	NoResponderURL bool            `json:"no_responder_url"`
 	Endpoints      []endpointJSON  `json:"endpoints"`
 	Responders     []responderJSON `json:"responders"`
+	Chain          []chainJSON     `json:"chain"`
 	Failures       []problemJSON   `json:"failures"`
 }
 
@@ -115,7 +116,7 @@ func writeJSON(w io.Writer, rep *probe.Report, target string, code int, now time
 	out := checkJSON{
 		SchemaVersion: 1, Target: target, CheckedAt: rep.Started.UTC(), Success: rep.Success,
 		ExitCode: code, Duration: rep.Duration.Seconds(), NoResponderURL: rep.NoResponderURL,
-		Endpoints: []endpointJSON{}, Responders: []responderJSON{}, Failures: problemsJSON(rep.Failures),
+		Endpoints: []endpointJSON{}, Responders: []responderJSON{}, Chain: chainToJSON(rep), Failures: problemsJSON(rep.Failures),
 	}
 	if c := rep.Cert; c != nil {
 		out.Certificate = &certJSON{Subject: c.Subject, Issuer: c.Issuer, Serial: c.SerialNumber, NotBefore: c.NotBefore.UTC(),

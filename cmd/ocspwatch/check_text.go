@@ -100,6 +100,10 @@ func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
 		}
 		writeProblems(line, r.Problems)
 	}
+	if len(rep.Chain) > 0 {
+		fmt.Fprintln(w)
+		writeChainText(line, rep, now)
+	}
 	fmt.Fprintln(w)
 	if rep.Success {
 		fmt.Fprintln(w, "verdict: OK")

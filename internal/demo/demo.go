@@ -7,10 +7,13 @@ package demo
 
 import (
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/ocsp"
@@ -36,6 +39,7 @@ var Targets = []Target{
 	{"slow-responder", "a responder that takes 1.5s to answer"},
 	{"no-ocsp-url", "a certificate with a CRL but no OCSP URL, as many public CAs now issue"},
 	{"busy-responder", "a valid staple while its responder answers tryLater: the endpoint stays OK, the responder fails"},
+	{"crl-revoked", "a certificate with a CRL and no OCSP URL, listed in its CRL"},
 }
 
 // Fleet is a running demo fleet.
@@ -46,6 +50,7 @@ type Fleet struct {
 	ownDir     bool
 	servers    []*testpki.TLSServer
 	responders []*testpki.Responder
+	crls       *httptest.Server
 }
 
 // Options shape the fleet; Now freezes its clock for tests.
@@ -116,6 +121,21 @@ func Start(opts Options) (f *Fleet, err error) {
 	busy := testpki.NewResponder(func(testpki.Query) []byte { return testpki.StatusOnly(ocsp.TryLater) })
 	f.responders = append(f.responders, fast, slow, busy)
 
+	// The issuing CA's CRL is made once the leaves exist, since it lists
+	// one of them; until then the server answers 503.
+	var crlDER atomic.Pointer[[]byte]
+	f.crls = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		der := crlDER.Load()
+		if der == nil {
+			http.Error(w, "the CRL is not issued yet", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/pkix-crl")
+		_, _ = w.Write(*der)
+	}))
+	crlURL := []string{f.crls.URL + "/issuing-ca.crl"}
+	var revokedByCRL []testpki.CRLEntry
+
 	type member struct {
 		name       string
 		aia        []string
@@ -132,8 +152,9 @@ func Start(opts Options) (f *Fleet, err error) {
 		{name: "no-staple", aia: []string{fast.URL}, status: testpki.Good, extra: "require_staple = true\n"},
 		{name: "must-staple", aia: []string{fast.URL}, mustStaple: true, status: testpki.Good},
 		{name: "slow-responder", aia: []string{slow.URL}, status: testpki.Good, staple: 72 * time.Hour},
-		{name: "no-ocsp-url", crl: []string{fast.URL + "/crl"}, status: testpki.Good},
+		{name: "no-ocsp-url", crl: crlURL, status: testpki.Good},
 		{name: "busy-responder", aia: []string{busy.URL}, status: testpki.Good, staple: 72 * time.Hour},
+		{name: "crl-revoked", crl: crlURL, status: testpki.Revoked},
 	}
 	rootFile := filepath.Join(f.Dir, "root.pem")
 	if err := os.WriteFile(rootFile, root.PEM(), 0o644); err != nil {
@@ -152,6 +173,9 @@ func Start(opts Options) (f *Fleet, err error) {
 		mu.Lock()
 		statuses[leaf.Cert.SerialNumber.String()] = m.status
 		mu.Unlock()
+		if len(m.crl) > 0 && m.status == testpki.Revoked {
+			revokedByCRL = append(revokedByCRL, testpki.CRLEntry{Cert: leaf, At: now.Add(-6 * time.Hour).Truncate(time.Second), ReasonCode: 1})
+		}
 		var staple []byte
 		if m.staple > 0 {
 			staple = stapleFor(leaf, signer, m.status, now, m.staple)
@@ -163,6 +187,11 @@ func Start(opts Options) (f *Fleet, err error) {
 		f.servers = append(f.servers, srv)
 		fmt.Fprintf(&cfg, "\n[[target]]\nname = %q\nendpoint = %q\nserver_name = \"localhost\"\nca_file = %q\n%s", m.name, srv.Addr, rootFile, m.extra)
 	}
+	der, err := inter.CRL(revokedByCRL, now.Add(-time.Hour).Truncate(time.Second), now.Add(7*24*time.Hour).Truncate(time.Second))
+	if err != nil {
+		return nil, err
+	}
+	crlDER.Store(&der)
 	f.ConfigFile = filepath.Join(f.Dir, "ocspwatch.toml")
 	if err := os.WriteFile(f.ConfigFile, []byte(cfg.String()), 0o644); err != nil {
 		return nil, err
@@ -186,5 +215,8 @@ func (f *Fleet) Close() {
 	}
 	for _, r := range f.responders {
 		r.Close()
+	}
+	if f.crls != nil {
+		f.crls.Close()
 	}
 }
