@@ -81,7 +81,9 @@ func (l *locator) find(match func(header string, target int) bool, key string) i
 }
 
 func (l *locator) lineOfGlobal(key string) int {
-	return l.find(func(header string, _ int) bool { return header == "" || header == "responder" || header == "network" || header == "crl" }, key)
+	return l.find(func(header string, _ int) bool {
+		return header == "" || header == "responder" || header == "network" || header == "crl"
+	}, key)
 }
 
 func (l *locator) lineInTarget(index int, key string) int {
