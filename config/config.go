@@ -52,6 +52,9 @@ type Config struct {
 	LabelMode string `toml:"label_mode"`
 
 	dialPolicy *probe.DialPolicy
+	// files is shared by the load that made this configuration and by the
+	// ad-hoc targets built from it later.
+	files *fileCache
 }
 
 // CRL holds the settings of the CRL cache shared by all targets.
@@ -186,7 +189,7 @@ func Load(path string) (*Config, error) {
 // Parse is Load for bytes already read; path is used in errors and to
 // resolve nothing else (file paths inside are used as written).
 func Parse(data []byte, path string) (*Config, error) {
-	cfg := &Config{}
+	cfg := &Config{files: &fileCache{}}
 	loc := newLocator(data)
 	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(cfg)
 	if err != nil {
@@ -394,7 +397,7 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 		if !*t.QueryResponder {
 			fail("query_responder", "a responder-only target (cert_file) must query its responders")
 		}
-		if t.leaf, err = LoadCertificate(t.CertFile); err != nil {
+		if t.leaf, err = c.files.certificate(t.CertFile); err != nil {
 			fail("cert_file", "%v", err)
 		}
 	}
@@ -407,12 +410,12 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 		fail("timeout", "%s must be between %s and %s", d, minTimeout, maxTimeout)
 	}
 	if t.CAFile != "" {
-		if t.roots, err = LoadCertPool(t.CAFile); err != nil {
+		if t.roots, err = c.files.pool(t.CAFile); err != nil {
 			fail("ca_file", "%v", err)
 		}
 	}
 	if t.IssuerFile != "" {
-		if t.issuer, err = LoadCertificate(t.IssuerFile); err != nil {
+		if t.issuer, err = c.files.certificate(t.IssuerFile); err != nil {
 			fail("issuer_file", "%v", err)
 		} else if t.leaf != nil && t.leaf.CheckSignatureFrom(t.issuer) != nil {
 			fail("issuer_file", "%s did not issue cert_file %s", t.IssuerFile, t.CertFile)
@@ -436,7 +439,7 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 		}
 	}
 	if t.ResponderSignerFile != "" {
-		if t.pinned, err = LoadCertificates(t.ResponderSignerFile); err != nil {
+		if t.pinned, err = c.files.certificates(t.ResponderSignerFile); err != nil {
 			fail("responder_signer_file", "%v", err)
 		}
 	}
@@ -456,19 +459,19 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 			fail("responders", "%q is listed twice", u)
 		}
 	}
-	t.fingerprint = fingerprint(t)
+	t.fingerprint = fingerprint(t, c.files)
 }
 
 // fingerprint identifies a target's effective settings and the files it
 // reads, so a reload can tell changed targets from unchanged ones.
-func fingerprint(t *Target) string {
+func fingerprint(t *Target, files *fileCache) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q|%q|%s|%q|%v|%q|%q|%v|%v|%q|%q|%q|%q", t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile,
 		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash, t.ALPN, t.ResponderSignerFile, t.CRL)
 	for _, f := range []string{t.CAFile, t.IssuerFile, t.CertFile, t.ResponderSignerFile} {
 		if f != "" {
-			data, _ := ReadRegularFile(f, MaxPEMBytes)
-			h.Write(data)
+			sum := files.sum(f)
+			h.Write(sum[:])
 		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
@@ -521,6 +524,9 @@ func NewDuration(d time.Duration) Duration { return Duration{Duration: d, set: t
 // for the caller to name its own flags.
 func Standalone(c *Config, t *Target) error {
 	c.Targets = []*Target{t}
+	if c.files == nil {
+		c.files = &fileCache{}
+	}
 	c.fillDefaults(toml.MetaData{})
 	var errs []error
 	report := func(key, format string, args ...any) {

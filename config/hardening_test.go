@@ -155,3 +155,27 @@ responder_signer_file = "`+signer+`"
 		t.Errorf("pinned signers: %d and %d, want 0 and 1", len(def.Policy.Pinned), len(none.Policy.Pinned))
 	}
 }
+
+// TestTargetsShareOneParsedCAFile: targets naming one ca_file share one
+// read, one parse and one CertPool per load.
+func TestTargetsShareOneParsedCAFile(t *testing.T) {
+	leafPEM, err := os.ReadFile("testdata/leaf.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roots := filepath.Join(t.TempDir(), "roots.pem")
+	if err := os.WriteFile(roots, leafPEM, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var b strings.Builder
+	for i := range 3 {
+		fmt.Fprintf(&b, "[[target]]\nname = \"t%d\"\nendpoint = \"a.example:443\"\nca_file = %q\n", i, roots)
+	}
+	cfg, err := Parse([]byte(b.String()), "shared.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Targets[0].roots == nil || cfg.Targets[0].roots != cfg.Targets[1].roots || cfg.Targets[1].roots != cfg.Targets[2].roots {
+		t.Error("targets sharing a ca_file got separate CertPools")
+	}
+}

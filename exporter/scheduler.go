@@ -27,20 +27,24 @@ type scheduler struct {
 	userAgent string
 	resolver  *net.Resolver
 
-	mu      sync.Mutex
-	cfg     *config.Config
-	crls    *crl.Pool
-	cron    *cron.Cron
-	entries map[string]cron.EntryID
-	slots   chan struct{}
-	running sync.WaitGroup
+	mu   sync.Mutex
+	cfg  *config.Config
+	crls *crl.Pool
+	// verdicts caches the signature checks of byte-identical chains and
+	// staples across runs and targets.
+	verdicts *probe.VerifyCache
+	cron     *cron.Cron
+	entries  map[string]cron.EntryID
+	slots    chan struct{}
+	running  sync.WaitGroup
 }
 
 func newScheduler(root context.Context, st *store, pool *probe.ResponderPool, logger *slog.Logger, now func() time.Time, userAgent string, resolver *net.Resolver) *scheduler {
 	return &scheduler{
 		root: root, store: st, pool: pool, logger: logger, now: now, userAgent: userAgent, resolver: resolver,
-		cron:    cron.New(cron.WithLocation(time.UTC)),
-		entries: map[string]cron.EntryID{},
+		cron:     cron.New(cron.WithLocation(time.UTC)),
+		entries:  map[string]cron.EntryID{},
+		verdicts: probe.NewVerifyCache(0),
 	}
 }
 
@@ -139,6 +143,9 @@ func (s *scheduler) probe(parent context.Context, t *config.Target, cfg *config.
 	s.mu.Lock()
 	spec.CRLs = s.crls
 	s.mu.Unlock()
+	if spec.Staple != nil {
+		spec.Staple.Cache = s.verdicts
+	}
 	return probe.RunTarget(ctx, spec, s.pool)
 }
 

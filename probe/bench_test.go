@@ -76,3 +76,41 @@ func BenchmarkResponderQueryLoopback(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkStapleProbeLoopbackCached is the same probe with a warm
+// VerifyCache: the handshake, and only the time checks of the verdicts.
+func BenchmarkStapleProbeLoopbackCached(b *testing.B) {
+	p := testPKI(b)
+	srv, err := testpki.NewTLSServer(p.leaf, good(p.leaf), testpki.ServerOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Close()
+	req := StapleRequest{Endpoint: srv.Addr, ServerName: "localhost", Roots: p.root.Pool(), Now: frozen, Policy: VerifyPolicy{Skew: DefaultSkew}, Cache: NewVerifyCache(0)}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := Staple(context.Background(), req)[0]; len(r.Problems) != 0 {
+			b.Fatal(r.Problems)
+		}
+	}
+}
+
+// BenchmarkJudgeStaple compares staple verification cold (every check)
+// and warm (a VerifyCache hit, then the time checks).
+func BenchmarkJudgeStaple(b *testing.B) {
+	p := testPKI(b)
+	der := good(p.leaf)
+	for _, tc := range []struct {
+		name  string
+		cache *VerifyCache
+	}{{"cold", nil}, {"warm", NewVerifyCache(0)}} {
+		b.Run(tc.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if v := tc.cache.verify(der, p.leaf.Cert, p.inter.Cert, now, VerifyPolicy{Skew: DefaultSkew}); !v.Valid {
+					b.Fatal(v.Detail())
+				}
+			}
+		})
+	}
+}

@@ -41,6 +41,9 @@ type StapleRequest struct {
 	// Dial is the network policy; Origin says who named Endpoint.
 	Dial   *DialPolicy
 	Origin Origin
+	// Cache remembers verdicts on byte-identical chains and staples; nil
+	// verifies everything every run.
+	Cache *VerifyCache
 }
 
 // Timings of one handshake. Phases that did not happen (no DNS lookup
@@ -221,17 +224,54 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 func (r *StapleResult) judgeStaple(der []byte, req StapleRequest) {
 	r.StaplePresent = true
 	r.StapleDER = der
-	r.Staple = verifyResponse(der, r.Leaf, r.Issuer, req.Now(), req.Policy)
+	r.Staple = req.Cache.verify(der, r.Leaf, r.Issuer, req.Now(), req.Policy)
 	r.Problems = append(r.Problems, r.Staple.problems(stapleReasons, ReasonStapleRevoked, ReasonStapleUnknown)...)
 }
 
 // inspectChain verifies the served chain and finds the issuer: from the
 // chain, else from the verified path through the roots, else as configured.
 func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
+	now := req.Now()
+	key := chainKey(r.Chain, req.Roots, serverName, req.Issuer)
+	if v := req.Cache.chain(key, now); v != nil {
+		r.Issuer, r.IssuerSource, r.ChainIncomplete = v.issuer, v.issuerSource, v.chainIncomplete
+		r.ChainVerified, r.ChainError, r.Path = v.chainVerified, v.chainError, v.path
+		return
+	}
+	r.verifyChain(req, serverName, now)
+	notBefore, notAfter := validityWindow(r.Chain, r.Path)
+	if req.Issuer != nil {
+		nb, na := validityWindow([]*x509.Certificate{req.Issuer})
+		notBefore, notAfter = later(notBefore, nb), earlier(notAfter, na)
+	}
+	req.Cache.storeChain(key, &chainVerdict{issuer: r.Issuer, issuerSource: r.IssuerSource, chainIncomplete: r.ChainIncomplete,
+		chainVerified: r.ChainVerified, chainError: r.ChainError, path: r.Path, notBefore: notBefore, notAfter: notAfter})
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+func earlier(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// verifyChain verifies the served chain and finds the issuer: from the
+// chain, else from the verified path through the roots, else as
+// configured. The issuer is found by name and then by one signature
+// check, rather than by checking signatures against every served
+// certificate.
+func (r *StapleResult) verifyChain(req StapleRequest, serverName string, now time.Time) {
 	intermediates := x509.NewCertPool()
 	for _, c := range r.Chain[1:] {
 		intermediates.AddCert(c)
-		if r.Issuer == nil && r.Leaf.CheckSignatureFrom(c) == nil {
+		if r.Issuer == nil && bytes.Equal(r.Leaf.RawIssuer, c.RawSubject) && r.Leaf.CheckSignatureFrom(c) == nil {
 			r.Issuer, r.IssuerSource = c, "chain"
 		}
 	}
@@ -239,7 +279,7 @@ func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 		Roots:         req.Roots,
 		Intermediates: intermediates,
 		DNSName:       serverName,
-		CurrentTime:   req.Now(),
+		CurrentTime:   now,
 	})
 	if err != nil {
 		r.ChainError = err.Error()
