@@ -50,8 +50,11 @@ type Config struct {
 	// LabelMode is "info" (custom labels only on ocsp_target_info) or
 	// "all" (on every series of the target).
 	LabelMode string `toml:"label_mode"`
+	// ShardSpec is "i/n": this agent keeps the targets of part i of n.
+	ShardSpec string `toml:"shard"`
 
 	dialPolicy *probe.DialPolicy
+	shard      Shard
 	// files is shared by the load that made this configuration and by the
 	// ad-hoc targets built from it later.
 	files *fileCache
@@ -209,6 +212,20 @@ func Parse(data []byte, path string) (*Config, error) {
 		return nil, fmt.Errorf("%s:%d:%s unknown key %q", path, line, loc.targetAt(line), key[len(key)-1])
 	}
 	cfg.fillDefaults(md)
+	if cfg.ShardSpec != "" {
+		shard, err := ParseShard(cfg.ShardSpec)
+		if err != nil {
+			return nil, fmt.Errorf("%s:%d: shard: %v", path, loc.lineOfGlobal("shard"), err)
+		}
+		// Whole-file checks (duplicate names) still see every target, so
+		// all agents reject the same bad file; other shards' targets are
+		// dropped after validation.
+		defer func() {
+			if cfg != nil {
+				cfg.KeepShard(shard)
+			}
+		}()
+	}
 	if errs := cfg.validate(loc, path); len(errs) > 0 {
 		if len(errs) > maxErrorsShown {
 			errs = append(errs[:maxErrorsShown], fmt.Errorf("%s: and %d more errors", path, len(errs)-maxErrorsShown))

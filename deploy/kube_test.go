@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -197,7 +198,7 @@ func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 		}
 		objs = append(objs, decodeStrictly(t, dec, f, string(data))...)
 	}
-	if got, want := kinds(objs), []string{"ConfigMap", "Deployment", "PrometheusRule", "Service", "ServiceMonitor"}; !slices.Equal(got, want) {
+	if got, want := kinds(objs), []string{"ConfigMap", "Deployment", "PrometheusRule", "Service", "ServiceMonitor", "StatefulSet"}; !slices.Equal(got, want) {
 		t.Fatalf("kinds %v, want %v", got, want)
 	}
 	d := only[*appsv1.Deployment](t, objs)
@@ -207,6 +208,7 @@ func TestKubernetesManifestsDecodeStrictly(t *testing.T) {
 			t.Errorf("the Deployment's args %v lack %s", d.Spec.Template.Spec.Containers[0].Args, want)
 		}
 	}
+	checkShardedStatefulSet(t, only[*appsv1.StatefulSet](t, objs))
 	cm := only[*corev1.ConfigMap](t, objs)
 	if _, err := config.Parse([]byte(cm.Data["ocspwatch.toml"]), "kubernetes/configmap.yaml"); err != nil {
 		t.Errorf("the ConfigMap's ocspwatch.toml is invalid: %v", err)
@@ -261,4 +263,28 @@ func mustYAML(t *testing.T, v any) []byte {
 func selects(sel metav1.LabelSelector, set map[string]string) bool {
 	s, err := metav1.LabelSelectorAsSelector(&sel)
 	return err == nil && !s.Empty() && s.Matches(labels.Set(set))
+}
+
+// checkShardedStatefulSet: each pod's --shard, once Kubernetes expands
+// $(POD_INDEX) to its ordinal, names a valid part of as many as there are
+// replicas.
+func checkShardedStatefulSet(t *testing.T, s *appsv1.StatefulSet) {
+	t.Helper()
+	c := s.Spec.Template.Spec.Containers[0]
+	var shard string
+	for _, a := range c.Args {
+		if v, ok := strings.CutPrefix(a, "--shard="); ok {
+			shard = v
+		}
+	}
+	if shard == "" || len(c.Env) == 0 || c.Env[0].Name != "POD_INDEX" || c.Env[0].ValueFrom == nil || c.Env[0].ValueFrom.FieldRef == nil {
+		t.Fatalf("the StatefulSet does not pass its pod index to --shard: args %v env %v", c.Args, c.Env)
+	}
+	replicas := int(*s.Spec.Replicas)
+	for i := range replicas {
+		got, err := config.ParseShard(strings.ReplaceAll(shard, "$(POD_INDEX)", strconv.Itoa(i)))
+		if err != nil || got.Count != replicas {
+			t.Errorf("pod %d: --shard=%s gives %+v, %v; want part %d of %d", i, shard, got, err, i, replicas)
+		}
+	}
 }

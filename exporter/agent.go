@@ -30,6 +30,10 @@ type Options struct {
 	EnableLifecycle bool
 	// ConfigWatchInterval polls ConfigFile for changes and reloads; 0 disables.
 	ConfigWatchInterval time.Duration
+	// Shard, "i/n", keeps part i of n of the file's targets, as the
+	// file's own shard key would; for a StatefulSet whose ordinal names
+	// the part. Empty keeps them all.
+	Shard string
 }
 
 // Agent is the running ocspwatch daemon: configuration, scheduler,
@@ -83,7 +87,7 @@ func New(opts Options) (*Agent, error) {
 		opts.UserAgent = "ocspwatch"
 	}
 	watch := newConfigWatch(opts.ConfigFile, opts.ConfigWatchInterval)
-	cfg, err := config.Load(opts.ConfigFile)
+	cfg, err := loadConfig(opts)
 	if err != nil {
 		return nil, err
 	}
@@ -125,7 +129,7 @@ func (a *Agent) Run(ctx context.Context) error {
 func (a *Agent) Reload() error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	cfg, err := config.Load(a.opts.ConfigFile)
+	cfg, err := loadConfig(a.opts)
 	if err != nil {
 		a.recordReload(false)
 		a.logger.Error("config reload failed; keeping the running configuration", "file", a.opts.ConfigFile, "err", err)
@@ -135,6 +139,23 @@ func (a *Agent) Reload() error {
 	a.recordReload(true)
 	a.logger.Info("config reloaded", "file", a.opts.ConfigFile, "targets", len(cfg.Targets))
 	return nil
+}
+
+// loadConfig loads the file and cuts it to the agent's shard.
+func loadConfig(opts Options) (*config.Config, error) {
+	cfg, err := config.Load(opts.ConfigFile)
+	if err != nil || opts.Shard == "" {
+		return cfg, err
+	}
+	if cfg.ShardSpec != "" {
+		return nil, fmt.Errorf("%s: shard is set in the file and with --shard; set it in one place", opts.ConfigFile)
+	}
+	shard, err := config.ParseShard(opts.Shard)
+	if err != nil {
+		return nil, fmt.Errorf("--shard: %w", err)
+	}
+	cfg.KeepShard(shard)
+	return cfg, nil
 }
 
 // applyConfig installs a validated configuration: the settings the agent

@@ -59,6 +59,8 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		e.group("", func() {
 			if cfg != nil {
 				e.emit(mTargets, float64(len(cfg.Targets)))
+				shard := cfg.ShardOf()
+				e.emit(mShard, 1, strconv.Itoa(shard.Index), strconv.Itoa(shard.Count))
 			}
 			e.emit(mBuildInfo, 1, version.Version, version.Revision, runtime.Version())
 			e.emit(mReloadOK, boolValue(health.lastOK))

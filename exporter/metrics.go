@@ -69,7 +69,8 @@ var (
 	mReloadOK     = metricDef{"ocspwatch_config_last_reload_successful", "1 if the last configuration load succeeded.", prometheus.GaugeValue, nil}
 	mReloadTime   = metricDef{"ocspwatch_config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully.", prometheus.GaugeValue, nil}
 	mReloadsTotal = metricDef{"ocspwatch_config_reloads_total", "Configuration loads by result.", prometheus.CounterValue, []string{"result"}}
-	mTargets      = metricDef{"ocspwatch_targets", "Configured targets.", prometheus.GaugeValue, nil}
+	mTargets      = metricDef{"ocspwatch_targets", "Configured targets this agent runs (its shard's, when sharded).", prometheus.GaugeValue, nil}
+	mShard        = metricDef{"ocspwatch_shard_info", "The part of the fleet this agent runs: shard i of count; always 1.", prometheus.GaugeValue, []string{"shard", "count"}}
 	mDroppedTotal = metricDef{"ocspwatch_scrape_targets_dropped_total", "Times a target's or responder's series were left out of a scrape because they could not be exported consistently; the log says why.", prometheus.CounterValue, nil}
 )
 
@@ -81,7 +82,7 @@ var allMetrics = []metricDef{
 	mRespCertStatus, mRespNext, mRespRevoked,
 	mRespUp, mRespSuccess, mRespFailure, mRespHTTP, mRespPhase, mRespTotal, mRespStatus, mRespLastQuery,
 	mRespWindow, mRespMaxAge, mRespMaxAgePast, mRespNonce, mRespTargets,
-	mBuildInfo, mReloadOK, mReloadTime, mReloadsTotal, mTargets, mDroppedTotal,
+	mBuildInfo, mReloadOK, mReloadTime, mReloadsTotal, mTargets, mShard, mDroppedTotal,
 }
 
 // MetricNames lists every exported metric name, for documentation tests.

@@ -32,12 +32,14 @@ type agentCommand struct {
 	logConfig       *promslog.Config
 	// watchInterval polls the config file and reloads on change (ConfigMaps).
 	watchInterval time.Duration
+	shard         string
 }
 
 func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd := app.Command("agent", "Run the monitoring agent (the default command).").Default()
 	cmd.Flag("config.file", "ocspwatch configuration file (TOML).").Default("ocspwatch.toml").StringVar(&c.configFile)
 	cmd.Flag("web.enable-lifecycle", "Serve POST /-/reload; SIGHUP always reloads.").BoolVar(&c.enableLifecycle)
+	cmd.Flag("shard", "Run part i of n of the file's targets, as i/n (for example a StatefulSet ordinal: 2/4); overrides nothing, so the file must not set shard.").PlaceHolder("I/N").StringVar(&c.shard)
 	cmd.Flag("config.watch-interval", "How often to check the config file for changes and reload it (0 disables).").Default("5s").DurationVar(&c.watchInterval)
 	c.web = kingpinflag.AddFlags(cmd, defaultListenAddress)
 	c.logConfig = addLogFlags(cmd)
@@ -46,7 +48,7 @@ func (c *agentCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 
 func (c *agentCommand) run(_, stderr io.Writer) int {
 	logger := promslog.New(withWriter(c.logConfig, stderr))
-	return serveAgent(exporter.Options{ConfigFile: c.configFile, EnableLifecycle: c.enableLifecycle, ConfigWatchInterval: c.watchInterval}, c.web, logger, stderr)
+	return serveAgent(exporter.Options{ConfigFile: c.configFile, EnableLifecycle: c.enableLifecycle, ConfigWatchInterval: c.watchInterval, Shard: c.shard}, c.web, logger, stderr)
 }
 
 // serveAgent runs an agent until SIGTERM or SIGINT, reloading on SIGHUP
