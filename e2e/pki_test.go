@@ -68,18 +68,7 @@ func newOpenSSLPKI(t *testing.T, delegatedPort, caSignedPort string, extra ...ex
 	if err := os.WriteFile(filepath.Join(p.dir, "ext.cnf"), []byte(ext), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	issue := func(name, subject, issuer string, serial int) {
-		p.openssl(t, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name+".key")
-		p.openssl(t, "req", "-new", "-key", name+".key", "-subj", subject, "-out", name+".csr")
-		args := []string{"x509", "-req", "-in", name + ".csr", "-days", "30", "-sha256", "-extfile", "ext.cnf", "-extensions", name,
-			"-set_serial", fmt.Sprintf("0x%x%04x", time.Now().UnixNano()&0xffffffff, serial), "-out", name + ".pem"}
-		if issuer == "" {
-			args = append(args, "-signkey", name+".key")
-		} else {
-			args = append(args, "-CA", issuer+".pem", "-CAkey", issuer+".key")
-		}
-		p.openssl(t, args...)
-	}
+	issue := func(name, subject, issuer string, serial int) { p.issue(t, "ext.cnf", name, subject, issuer, serial) }
 	issue(p.root, "/O=ocspwatch e2e/CN=e2e Root CA", "", 1)
 	issue(p.inter, "/O=ocspwatch e2e/CN=e2e Issuing CA", p.root, 2)
 	issue(p.signer, "/O=ocspwatch e2e/CN=e2e OCSP Signer", p.inter, 3)
@@ -112,6 +101,23 @@ func newOpenSSLPKI(t *testing.T, delegatedPort, caSignedPort string, extra ...ex
 	// by name, so both ResponderID forms meet a real implementation.
 	p.caSignedResponder = openssltest.StartFiles(t, openssltest.Files{Index: indexFile, CA: p.pem(p.inter), Signer: p.pem(p.inter), SignerKey: p.key(p.inter), ByKey: true}, caSignedPort)
 	return p
+}
+
+// issue makes <name>.key and <name>.pem under dir: a P-256 certificate
+// for subject with the extensions of section name in extFile, issued by
+// issuer (by name), or self-signed when issuer is "".
+func (p *opensslPKI) issue(t *testing.T, extFile, name, subject, issuer string, serial int) {
+	t.Helper()
+	p.openssl(t, "genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", name+".key")
+	p.openssl(t, "req", "-new", "-key", name+".key", "-subj", subject, "-out", name+".csr")
+	args := []string{"x509", "-req", "-in", name + ".csr", "-days", "30", "-sha256", "-extfile", extFile, "-extensions", name,
+		"-set_serial", fmt.Sprintf("0x%x%04x", time.Now().UnixNano()&0xffffffff, serial), "-out", name + ".pem"}
+	if issuer == "" {
+		args = append(args, "-signkey", name+".key")
+	} else {
+		args = append(args, "-CA", issuer+".pem", "-CAkey", issuer+".key")
+	}
+	p.openssl(t, args...)
 }
 
 func writeConcat(t *testing.T, out string, files ...string) {
