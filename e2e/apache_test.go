@@ -87,13 +87,13 @@ func TestApacheStapling(t *testing.T) {
 		name:    caseGood,
 		addr:    defaults[caseGood],
 		staples: served{present: true, responseStatus: "successful", certStatus: "good"},
-		verdict: verdict{exitCode: 0, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good"},
+		verdict: verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good"},
 	}, {
 		// Apache logs AH02969 and staples the revoked answer all the same.
 		name:    caseRevoked,
 		addr:    defaults[caseRevoked],
 		staples: served{present: true, responseStatus: "successful", certStatus: "revoked"},
-		verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "revoked",
+		verdict: verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "revoked",
 			reasons: []string{"staple_revoked", "response_revoked"}},
 	}, {
 		// With no answer cached, Apache makes up a tryLater response
@@ -102,7 +102,7 @@ func TestApacheStapling(t *testing.T) {
 		name:    caseDown,
 		addr:    defaults[caseDown],
 		staples: served{present: true, responseStatus: "trylater"},
-		verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "tryLater",
+		verdict: verdict{staplePresent: true, stapleStatus: "tryLater",
 			reasons: []string{"staple_malformed", "responder_connect"}},
 	}, {
 		// Apache logs "response times invalid" (AH01936) and staples the
@@ -110,13 +110,13 @@ func TestApacheStapling(t *testing.T) {
 		name:    caseExpired,
 		addr:    defaults[caseExpired],
 		staples: served{present: true, responseStatus: "successful", certStatus: "good", expired: true},
-		verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "successful", certStatus: "good",
+		verdict: verdict{staplePresent: true, stapleStatus: "successful", certStatus: "good",
 			reasons: []string{"staple_expired", "response_expired"}},
 	}, {
 		name:    caseGood + ", errors off",
 		addr:    errorsOff[caseGood],
 		staples: served{present: true, responseStatus: "successful", certStatus: "good"},
-		verdict: verdict{exitCode: 0, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good"},
+		verdict: verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good"},
 	}, {
 		// SSLStaplingReturnResponderErrors off is documented to staple
 		// only good answers, but this Apache still staples the revoked
@@ -124,7 +124,7 @@ func TestApacheStapling(t *testing.T) {
 		name:    caseRevoked + ", errors off",
 		addr:    errorsOff[caseRevoked],
 		staples: served{present: true, responseStatus: "successful", certStatus: "revoked"},
-		verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "revoked",
+		verdict: verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "revoked",
 			reasons: []string{"staple_revoked", "response_revoked"}},
 	}, {
 		// ...and the made-up tryLater, though SSLStaplingFakeTryLater is
@@ -132,13 +132,13 @@ func TestApacheStapling(t *testing.T) {
 		name:    caseDown + ", errors off",
 		addr:    errorsOff[caseDown],
 		staples: served{present: true, responseStatus: "trylater"},
-		verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "tryLater",
+		verdict: verdict{staplePresent: true, stapleStatus: "tryLater",
 			reasons: []string{"staple_malformed", "responder_connect"}},
 	}, {
 		// ...and only an expired answer is left out.
 		name:    caseExpired + ", errors off",
 		addr:    errorsOff[caseExpired],
-		verdict: verdict{exitCode: 1, reasons: []string{"response_expired"}},
+		verdict: verdict{reasons: []string{"response_expired"}},
 	}} {
 		t.Run(c.name, func(t *testing.T) { checkStackCase(t, p, "Apache", c) })
 	}
@@ -152,7 +152,7 @@ func TestApacheStapling(t *testing.T) {
 			name:    "responder down after a good staple",
 			addr:    defaults[caseGood],
 			staples: served{present: true, responseStatus: "successful", certStatus: "good"},
-			verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good",
+			verdict: verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good",
 				reasons: []string{"responder_connect"}},
 		})
 	})

@@ -124,7 +124,7 @@ func TestHAProxyStapling(t *testing.T) {
 		addr[f.name] = "127.0.0.1:" + f.port
 	}
 	goodStaple := served{present: true, responseStatus: "successful", certStatus: "good"}
-	goodVerdict := verdict{exitCode: 0, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good"}
+	goodVerdict := verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good"}
 	for _, c := range []stackCase{{
 		name:    caseGood,
 		addr:    addr[caseGood],
@@ -135,19 +135,19 @@ func TestHAProxyStapling(t *testing.T) {
 		name:    caseRevoked,
 		addr:    addr[caseRevoked],
 		staples: served{present: true, responseStatus: "successful", certStatus: "revoked"},
-		verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "revoked",
+		verdict: verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "revoked",
 			reasons: []string{"staple_revoked", "response_revoked"}},
 	}, {
 		name:    caseDown,
 		addr:    addr[caseDown],
-		verdict: verdict{exitCode: 1, reasons: []string{"responder_connect"}},
+		verdict: verdict{reasons: []string{"responder_connect"}},
 	}, {
 		// An expired .ocsp file is ignored at load ("OCSP single
 		// response: no longer valid.. Content will be ignored."): no
 		// staple rather than an expired one.
 		name:    caseExpired,
 		addr:    addr[caseExpired],
-		verdict: verdict{exitCode: 1, reasons: []string{"response_expired"}},
+		verdict: verdict{reasons: []string{"response_expired"}},
 	}} {
 		t.Run(c.name, func(t *testing.T) { checkStackCase(t, p, "HAProxy", c) })
 	}
@@ -180,7 +180,7 @@ func TestHAProxyStapling(t *testing.T) {
 			name:    "runtime update fills an empty .ocsp file",
 			addr:    addr[caseDown],
 			staples: goodStaple,
-			verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good",
+			verdict: verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good",
 				reasons: []string{"responder_connect"}},
 		})
 	})
@@ -192,7 +192,7 @@ func TestHAProxyStapling(t *testing.T) {
 			name:    "responder down after a good staple",
 			addr:    addr[caseGood],
 			staples: goodStaple,
-			verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good",
+			verdict: verdict{staplePresent: true, stapleStatus: "successful", stapleValid: true, certStatus: "good",
 				reasons: []string{"responder_connect"}},
 		})
 	})
@@ -213,7 +213,7 @@ func TestHAProxyStapling(t *testing.T) {
 			name:    "staple expires while loaded, before",
 			addr:    a,
 			staples: served{present: true, responseStatus: "successful", certStatus: "good", expired: true},
-			verdict: verdict{exitCode: 1, staplePresent: true, stapleStatus: "successful", certStatus: "good",
+			verdict: verdict{staplePresent: true, stapleStatus: "successful", certStatus: "good",
 				reasons: []string{"staple_expired", "response_expired"}},
 		})
 		if err := os.WriteFile(clock, []byte("+0\n"), 0o600); err != nil {
@@ -223,7 +223,7 @@ func TestHAProxyStapling(t *testing.T) {
 		checkStackCase(t, p, "HAProxy", stackCase{
 			name:    "staple expires while loaded, after",
 			addr:    a,
-			verdict: verdict{exitCode: 1, reasons: []string{"response_expired"}},
+			verdict: verdict{reasons: []string{"response_expired"}},
 		})
 	})
 }
