@@ -6,12 +6,13 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/ocspwatch/ocspwatch/internal/hostlimit"
 )
 
 // Politeness defaults. Many endpoints share one CA, and a fleet of agents
@@ -42,8 +43,8 @@ type ResponderPool struct {
 	now         func() time.Time
 
 	flights singleflight.Group
+	limit   *hostlimit.Limiter
 	mu      sync.Mutex
-	hosts   map[string]chan struct{}
 	// recent holds answers as fetched; each use judges them as of its
 	// own time, so a stored result is never changed.
 	recent map[string]*ResponderResult
@@ -61,7 +62,7 @@ func NewResponderPool(root context.Context, client *http.Client, perHost int, mi
 		now = time.Now
 	}
 	return &ResponderPool{root: root, client: client, perHost: perHost, minInterval: minInterval, now: now,
-		hosts: map[string]chan struct{}{}, recent: map[string]*ResponderResult{}}
+		limit: hostlimit.New(perHost), recent: map[string]*ResponderResult{}}
 }
 
 // SetClient replaces the HTTP client, for a config reload; queries in
@@ -86,12 +87,9 @@ func (p *ResponderPool) SetLimits(perHost int, minInterval time.Duration) {
 	if perHost <= 0 {
 		perHost = DefaultPerHostConcurrency
 	}
+	p.limit.SetPerHost(perHost)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if perHost != p.perHost {
-		// Queries holding an old slot finish on the old channel.
-		p.hosts = map[string]chan struct{}{}
-	}
 	p.perHost, p.minInterval = perHost, minInterval
 }
 
@@ -115,11 +113,11 @@ func (p *ResponderPool) Query(ctx context.Context, req ResponderRequest) *Respon
 		led = true
 		ctx, cancel := context.WithTimeout(p.root, req.Timeout)
 		defer cancel()
-		sem, err := p.acquire(ctx, req.URL)
+		release, err := p.limit.Acquire(ctx, req.URL)
 		if err != nil {
 			return slotTimeout(req.URL, err), nil
 		}
-		defer func() { <-sem }()
+		defer release()
 		res := query(ctx, p.httpClient(), req)
 		if p.root.Err() == nil {
 			p.store(key, res)
@@ -142,11 +140,11 @@ func (p *ResponderPool) Query(ctx context.Context, req ResponderRequest) *Respon
 }
 
 func (p *ResponderPool) queryAlone(ctx context.Context, req ResponderRequest) *ResponderResult {
-	sem, err := p.acquire(ctx, req.URL)
+	release, err := p.limit.Acquire(ctx, req.URL)
 	if err != nil {
 		return slotTimeout(req.URL, err).At(p.now())
 	}
-	defer func() { <-sem }()
+	defer release()
 	return Responder(ctx, p.httpClient(), req)
 }
 
@@ -208,32 +206,4 @@ func (p *ResponderPool) store(key string, res *ResponderResult) {
 		return
 	}
 	p.recent[key] = res
-}
-
-// hostOf keys the per-host cap by host name alone: a thousand ports on
-// one host are still one host to be polite to.
-func hostOf(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil && u.Hostname() != "" {
-		return strings.ToLower(u.Hostname())
-	}
-	return rawURL
-}
-
-// acquire takes a slot for the URL's host and returns the channel to give
-// it back to, which stays right even if a reload swaps the host map.
-func (p *ResponderPool) acquire(ctx context.Context, rawURL string) (chan struct{}, error) {
-	p.mu.Lock()
-	host := hostOf(rawURL)
-	sem, ok := p.hosts[host]
-	if !ok {
-		sem = make(chan struct{}, p.perHost)
-		p.hosts[host] = sem
-	}
-	p.mu.Unlock()
-	select {
-	case sem <- struct{}{}:
-		return sem, nil
-	case <-ctx.Done():
-		return nil, ctx.Err()
-	}
 }

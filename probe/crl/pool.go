@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"crypto/x509"
 	"net/http"
-	"net/url"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/sync/singleflight"
+
+	"github.com/ocspwatch/ocspwatch/internal/hostlimit"
 )
 
 // Pool defaults. A CRL changes every few hours to days, so an hourly
@@ -67,7 +67,7 @@ type Pool struct {
 
 	mu      sync.Mutex
 	entries map[string]*poolEntry
-	hosts   map[string]chan struct{}
+	limit   *hostlimit.Limiter
 	fetches int64
 	pruned  time.Time
 }
@@ -110,7 +110,7 @@ func NewPool(opts PoolOptions) *Pool {
 	}
 	root, stop := context.WithCancel(parent)
 	return &Pool{opts: opts, root: root, stop: stop,
-		entries: map[string]*poolEntry{}, hosts: map[string]chan struct{}{}}
+		entries: map[string]*poolEntry{}, limit: hostlimit.New(opts.PerHost)}
 }
 
 // Close cancels downloads in flight; later Gets still answer from the cache.
@@ -260,12 +260,12 @@ func (p *Pool) fetch(caller context.Context, key, rawURL string, issuer *x509.Ce
 
 	opts := FetchOptions{Issuer: issuer, MaxBytes: p.opts.MaxBytes, UserAgent: p.opts.UserAgent, Now: p.opts.Now, Previous: previous}
 	var res *FetchResult
-	if sem, ok := p.acquire(ctx, rawURL); ok {
+	if release, err := p.limit.Acquire(ctx, rawURL); err == nil {
 		res = Fetch(ctx, p.opts.Client, rawURL, opts)
-		<-sem
+		release()
 	} else {
 		res = &FetchResult{URL: rawURL, FetchedAt: p.opts.Now(),
-			Problems: []Problem{{ReasonTimeout, "waiting for a free slot for this host: " + ctx.Err().Error()}}}
+			Problems: []Problem{{ReasonTimeout, "waiting for a free slot for this host: " + err.Error()}}}
 	}
 
 	p.mu.Lock()
@@ -282,32 +282,6 @@ func (p *Pool) fetch(caller context.Context, key, rawURL string, issuer *x509.Ce
 		e.good, e.lastGood = res.CRL, now
 	}
 	return e.snapshot(rawURL)
-}
-
-// hostKey is the URL's host without its port: politeness is owed to a
-// machine, whichever port its CRLs are served on.
-func hostKey(rawURL string) string {
-	if u, err := url.Parse(rawURL); err == nil {
-		return strings.ToLower(u.Hostname())
-	}
-	return rawURL
-}
-
-func (p *Pool) acquire(ctx context.Context, rawURL string) (chan struct{}, bool) {
-	p.mu.Lock()
-	host := hostKey(rawURL)
-	sem, ok := p.hosts[host]
-	if !ok {
-		sem = make(chan struct{}, p.opts.PerHost)
-		p.hosts[host] = sem
-	}
-	p.mu.Unlock()
-	select {
-	case sem <- struct{}{}:
-		return sem, true
-	case <-ctx.Done():
-		return nil, false
-	}
 }
 
 // Stats is a view of the pool's cost.
