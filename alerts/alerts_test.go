@@ -63,6 +63,8 @@ func TestAlertmanagerExample(t *testing.T) {
 		{labels: []string{"alertname=OCSPResponderDownInRegion", "severity=critical", "scope=responder"}, want: "pager"},
 		{labels: []string{"alertname=OCSPStapleStale", "severity=warning", "scope=target"}, want: "ticket"},
 		{labels: []string{"alertname=OCSPWatchRunsSkipped", "severity=warning", "scope=agent"}, want: "ticket"},
+		{labels: []string{"alertname=OCSPCRLFailingEverywhere", "severity=critical", "scope=crl"}, want: "pager"},
+		{labels: []string{"alertname=OCSPCRLNextUpdateNear", "severity=warning", "scope=crl"}, want: "ticket"},
 	} {
 		args := append([]string{"config", "routes", "test", "--config.file=alertmanager.example.yml", "--verify.receivers=" + tc.want}, tc.labels...)
 		runTool(t, amtool, args...)
@@ -114,7 +116,10 @@ func TestEveryAlertIsCompleteAndInTheRunbook(t *testing.T) {
 
 type ruleTests struct {
 	Tests []struct {
-		Name          string `yaml:"name"`
+		Name        string `yaml:"name"`
+		InputSeries []struct {
+			Series string `yaml:"series"`
+		} `yaml:"input_series"`
 		AlertRuleTest []struct {
 			Alertname string           `yaml:"alertname"`
 			ExpAlerts []map[string]any `yaml:"exp_alerts"`

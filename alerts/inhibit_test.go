@@ -58,12 +58,19 @@ func matches(t *testing.T, matchers []string, labels map[string]string) bool {
 	return true
 }
 
+var (
+	noResponderRE = regexp.MustCompile(`^ocsp_cert_info\{.*\bresponder="".*\}$`)
+	targetLabelRE = regexp.MustCompile(`\btarget="([^"]*)"`)
+)
+
 // firingExamples are the label sets of every alert the promtool tests
-// expect to fire: real outputs of the rules.
-func firingExamples(t *testing.T) []map[string]string {
+// expect to fire: real outputs of the rules. noResponder holds the
+// targets whose certificate, in the same test, names no OCSP responder
+// (CRL-only certificates).
+func firingExamples(t *testing.T) (out []map[string]string, noResponder map[string]bool) {
 	t.Helper()
 	files, _ := filepath.Glob("tests/*.yml")
-	var out []map[string]string
+	noResponder = map[string]bool{}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
@@ -74,6 +81,11 @@ func firingExamples(t *testing.T) []map[string]string {
 			t.Fatalf("%s: %v", f, err)
 		}
 		for _, tc := range rt.Tests {
+			for _, in := range tc.InputSeries {
+				if m := targetLabelRE.FindStringSubmatch(in.Series); m != nil && noResponderRE.MatchString(in.Series) {
+					noResponder[m[1]] = true
+				}
+			}
 			for _, a := range tc.AlertRuleTest {
 				for _, e := range a.ExpAlerts {
 					labels := map[string]string{"alertname": a.Alertname}
@@ -85,7 +97,7 @@ func firingExamples(t *testing.T) []map[string]string {
 			}
 		}
 	}
-	return out
+	return out, noResponder
 }
 
 // Issue 10: `equal: [target]` matched alerts that both lacked target, so
@@ -93,7 +105,9 @@ func firingExamples(t *testing.T) []map[string]string {
 // inhibit rule compares must be set on every alert its source matchers
 // select, and on the alerts its target matchers select; a target alert
 // may lack responder only when no certificate was ever seen for it
-// (no serial either), and then it is simply never muted by responder.
+// (no serial either) or when its certificate names no OCSP responder
+// (issue 12: CRL-only certificates); then it is simply never muted by
+// responder, and no responder outage can cause it.
 func TestInhibitRulesCompareLabelsTheAlertsCarry(t *testing.T) {
 	data, err := os.ReadFile("alertmanager.example.yml")
 	if err != nil {
@@ -103,7 +117,7 @@ func TestInhibitRulesCompareLabelsTheAlertsCarry(t *testing.T) {
 	if err := yaml.Unmarshal(data, &cfg); err != nil {
 		t.Fatal(err)
 	}
-	examples := firingExamples(t)
+	examples, noResponder := firingExamples(t)
 	for i, rule := range cfg.InhibitRules {
 		sources, targets := 0, 0
 		for _, labels := range examples {
@@ -118,7 +132,7 @@ func TestInhibitRulesCompareLabelsTheAlertsCarry(t *testing.T) {
 			if matches(t, rule.TargetMatchers, labels) {
 				targets++
 				for _, l := range rule.Equal {
-					if labels[l] == "" && !(l == "responder" && labels["serial"] == "") {
+					if labels[l] == "" && !(l == "responder" && (labels["serial"] == "" || noResponder[labels["target"]])) {
 						t.Errorf("inhibit rule %d: target alert %s has no %s: %v", i+1, labels["alertname"], l, labels)
 					}
 				}
@@ -130,8 +144,8 @@ func TestInhibitRulesCompareLabelsTheAlertsCarry(t *testing.T) {
 	}
 	// Every alert carries a scope, which the inhibit rules select on.
 	for _, r := range mustLoadRules(t) {
-		if s := r.Labels["scope"]; !slices.Contains([]string{"target", "responder", "agent"}, s) {
-			t.Errorf("%s: scope %q, want target, responder or agent", r.Alert, s)
+		if s := r.Labels["scope"]; !slices.Contains([]string{"target", "responder", "crl", "agent"}, s) {
+			t.Errorf("%s: scope %q, want target, responder, crl or agent", r.Alert, s)
 		}
 	}
 }
@@ -203,6 +217,15 @@ func TestInhibitionInAlertmanager(t *testing.T) {
 		"ap target unreachable":  target("OCSPProbeFailing", "warning", "cdn", "ap", "http://r4.test"),
 		"us target unreachable":  target("OCSPProbeFailing", "warning", "cdn", "us", "http://r4.test"),
 		"no responder, expiring": {"alertname": "OCSPStapleExpiring", "severity": "critical", "scope": "target", "target": "new", "region": "eu", "instance": "eu-1:9879"},
+		// Issue 12: a CRL that fails everywhere mutes its own NextUpdate
+		// warning, not another CRL's, nor the revocations it reported.
+		"crl1 failing everywhere": {"alertname": "OCSPCRLFailingEverywhere", "severity": "critical", "scope": "crl", "url": "http://crl1.test/ca.crl"},
+		"crl1 next update near":   {"alertname": "OCSPCRLNextUpdateNear", "severity": "warning", "scope": "crl", "url": "http://crl1.test/ca.crl"},
+		"crl2 next update near":   {"alertname": "OCSPCRLNextUpdateNear", "severity": "warning", "scope": "crl", "url": "http://crl2.test/ca.crl"},
+		"crl3 failing in us":      {"alertname": "OCSPCRLFailingInRegion", "severity": "warning", "scope": "crl", "url": "http://crl3.test/ca.crl", "region": "us"},
+		"crl3 next update near":   {"alertname": "OCSPCRLNextUpdateNear", "severity": "warning", "scope": "crl", "url": "http://crl3.test/ca.crl"},
+		"shop revoked by crl1":    {"alertname": "OCSPCertificateRevoked", "severity": "critical", "scope": "target", "target": "shop", "revocation_reason": "keyCompromise", "region": "eu", "instance": "eu-1:9879"},
+		"shop chain revoked":      {"alertname": "OCSPIntermediateRevoked", "severity": "critical", "scope": "target", "target": "shop", "depth": "1", "region": "eu", "instance": "eu-1:9879"},
 	}
 	var post []amAlert
 	for _, labels := range alerts {
@@ -238,6 +261,13 @@ func TestInhibitionInAlertmanager(t *testing.T) {
 		{alert: "ap target unreachable", inhibited: true},
 		{alert: "us target unreachable", inhibited: false},
 		{alert: "no responder, expiring", inhibited: false},
+		{alert: "crl1 failing everywhere", inhibited: false},
+		{alert: "crl1 next update near", inhibited: true},
+		{alert: "crl2 next update near", inhibited: false},
+		{alert: "crl3 failing in us", inhibited: false},
+		{alert: "crl3 next update near", inhibited: true},
+		{alert: "shop revoked by crl1", inhibited: false},
+		{alert: "shop chain revoked", inhibited: false},
 	} {
 		t.Run(tc.alert, func(t *testing.T) {
 			var got bool

@@ -44,6 +44,10 @@ type MixinConfig struct {
 	// EverywhereMinRegions is how many regions must see a responder down
 	// before OCSPResponderDownEverywhere claims it is down everywhere.
 	EverywhereMinRegions int `json:"everywhereMinRegions"`
+	// CRLNextUpdateSeconds: OCSPCRLNextUpdateNear fires when the newest
+	// copy of a CRL that any region holds has under this many seconds to
+	// its NextUpdate: the CA is late publishing the next one.
+	CRLNextUpdateSeconds int `json:"crlNextUpdateSeconds"`
 	// CustomLabels are target labels (config `labels`) that target alerts
 	// copy from ocsp_target_info, so Alertmanager can route by them, e.g.
 	// ["team"].
@@ -65,6 +69,7 @@ func DefaultMixinConfig() MixinConfig {
 		ResponderStaleSeconds:      28800,
 		ResponderLongWindowSeconds: 57600,
 		EverywhereMinRegions:       2,
+		CRLNextUpdateSeconds:       14400,
 		DashboardTopK:              20,
 	}
 }

@@ -95,6 +95,7 @@ func TestDashboardThresholdsMatchAlerts(t *testing.T) {
 		{"Time to NextUpdate", "OCSPStapleExpiring", `ocsp_staple_next_update_timestamp_seconds - time\(\) < (\d+)`},
 		{"Responder time to NextUpdate", "OCSPResponderResponseNearlyStale", `\(ocsp_response_next_update_timestamp_seconds - time\(\)\) < (\d+)`},
 		{"Responder p95 over 15m", "OCSPResponderSlow", `\) > ([\d.]+)$`},
+		{"CRL time to NextUpdate", "OCSPCRLNextUpdateNear", `ocsp_crl_next_update_timestamp_seconds\) - time\(\) < (\d+)`},
 	} {
 		want := threshold(tc.alert, tc.pattern)
 		if got := d.Thresholds(tc.panel); !slices.Contains(got, want) {

@@ -157,8 +157,8 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 		queries: []query{{countTargets(tgt("ocsp_staple_present") + " == 0 and on (region, instance, target, address) " +
 			tgtM("ocsp_cert_info", `staple_required="true"`)), "__auto"}}, links: runbookLink("OCSPStapleMissing")})
 	b.add(panel{kind: "stat", title: "Revoked", w: 4, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
-		description: "Targets whose certificate is revoked by staple or responder, counted once each.",
-		queries:     []query{{countTargets(tgtM("ocsp_staple_cert_status", `status="revoked"`) + " or " + tgtM("ocsp_response_cert_status", `status="revoked"`)), "__auto"}},
+		description: "Targets whose certificate, or a certificate above it in the chain, is revoked by staple, responder or CRL, counted once each.",
+		queries:     []query{{countTargets(tgtM("ocsp_staple_cert_status", `status="revoked"`) + " or " + tgtM("ocsp_response_cert_status", `status="revoked"`) + " or " + tgt("ocsp_cert_revoked") + " == 1"), "__auto"}},
 		links:       runbookLink("OCSPCertificateRevoked")})
 	b.add(panel{kind: "stat", title: "Responders failing", w: 5, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
 		description: "Responder URLs whose last query failed (ocsp_responder_success == 0) in at least one region.",
@@ -192,7 +192,7 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 		queries:     []query{{limit("max by (region, instance, target, status) (" + tgt("ocsp_staple_cert_status") + " or " + tgt("ocsp_response_cert_status") + ")"), ""}},
 		links:       targetLinks})
 	b.add(panel{kind: "table", title: "Revocations", w: 12, h: 8, unit: "dateTimeAsIso",
-		description: "When each revoked certificate was revoked, and the RFC 5280 reason when the CA gave one.",
+		description: "When each certificate that OCSP calls revoked was revoked, and the RFC 5280 reason when the CA gave one; the CRL row shows what CRLs list.",
 		queries:     []query{{limit("1000 * max by (region, target, revocation_reason) (" + tgt("ocsp_staple_revocation_timestamp_seconds") + " or " + tgt("ocsp_response_revocation_timestamp_seconds") + ")"), ""}},
 		links:       runbookLink("OCSPCertificateRevoked")})
 	b.add(panel{kind: "piechart", title: "Revocation posture", w: 8, h: 8,
@@ -230,6 +230,54 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 		description: "What is wrong with each failing responder (ocsp_responder_failure_reason).",
 		queries:     []query{{limit("max by (responder, region, reason) (" + rsp("ocsp_responder_failure_reason") + ") or max by (responder, region) (" + rsp("ocsp_responder_success") + " == 0)"), ""}},
 		links:       runbookLink("OCSPResponderErrors")})
+
+	b.row("CRLs")
+	crl := func(metric string) string { return sel(metric, `region=~"$region"`) }
+	usable := crl("ocsp_crl_up") + " * " + crl("ocsp_crl_valid")
+	b.add(panel{kind: "table", title: "CRL time to NextUpdate", w: 12, h: 8, unit: "s", sortAsc: true,
+		colours: []string{"orange", "green"}, thresholds: []float64{float64(cfg.CRLNextUpdateSeconds)},
+		description: fmt.Sprintf("Time left on the newest copy of each CRL that the region holds, the $limit soonest; negative once past NextUpdate (then it is untrusted: OCSPCRLFailing*). Orange under %ds (alert OCSPCRLNextUpdateNear, on the newest copy of any region).", cfg.CRLNextUpdateSeconds),
+		queries:     []query{{soonest("max by (url, region) (" + crl("ocsp_crl_next_update_timestamp_seconds") + " - time())"), ""}},
+		links:       runbookLink("OCSPCRLNextUpdateNear")})
+	b.add(panel{kind: "timeseries", title: "CRL last good copy age", w: 12, h: 8, unit: "s",
+		description: "How long ago the region last downloaded each CRL or had its copy confirmed by a 304, for the $limit oldest: a saw-tooth up to [crl] refresh is normal; a line that keeps rising means downloads fail and the agents live on their last good copy.",
+		queries:     []query{{limit("min by (url, region) (time() - " + crl("ocsp_crl_last_good_timestamp_seconds") + ")"), "{{url}} {{region}}"}}})
+	b.add(panel{kind: "state-timeline", title: "CRL usable by region", w: 12, h: 8,
+		colours: []string{"red", "green"}, thresholds: []float64{1},
+		description: "1 while some agent of the region got the CRL on its last download and holds a trusted copy (ocsp_crl_up * ocsp_crl_valid): what OCSPCRLFailingEverywhere and OCSPCRLFailingInRegion alert on.",
+		queries:     []query{{"max by (url, region) (" + usable + ")", "{{url}} {{region}}"}},
+		links:       runbookLink("OCSPCRLFailingInRegion")})
+	b.add(panel{kind: "table", title: "CRL problems", w: 12, h: 8,
+		colours: []string{"green", "red"}, thresholds: []float64{1},
+		description: "What is wrong with each CRL (ocsp_crl_failure_reason), problems first; reason none, at 0, where the last download worked and the copy in use is trusted. $limit rows.",
+		queries:     []query{{limit("max by (url, region, reason) (" + crl("ocsp_crl_failure_reason") + `) or label_replace(0 * (max by (url, region) (` + usable + `) == 1), "reason", "none", "", "")`), ""}},
+		links:       runbookLink("OCSPCRLFailingEverywhere")})
+	b.add(panel{kind: "timeseries", title: "CRL fetch latency by phase", w: 12, h: 8, unit: "s",
+		description: "Each phase of the last download of each CRL, by region: resolve, connect, processing (until the first byte) and transfer. Large CRLs spend their time in transfer.",
+		queries:     []query{{"max by (url, region, phase) (" + crl("ocsp_crl_duration_seconds") + ")", "{{url}} {{region}} {{phase}}"}},
+		extra:       obj{"fieldConfig": obj{"defaults": obj{"unit": "s", "custom": obj{"stacking": obj{"mode": "normal", "group": "A"}, "drawStyle": "line", "fillOpacity": 20}}, "overrides": []any{}}}})
+	b.add(panel{kind: "timeseries", title: "CRL size", w: 12, h: 8, unit: "bytes",
+		description: "DER size of the copy of each CRL in use, the $limit largest; compare with [crl] max_bytes (crl_too_large above it).",
+		queries:     []query{{limit("max by (url) (" + crl("ocsp_crl_bytes") + ")"), "{{url}}"}}})
+	b.add(panel{kind: "table", title: "CRL distribution points", w: 12, h: 8,
+		description: "Each CRL by region: the HTTP status of its last download, the entries its copy lists, and how many targets' last run checked it. $limit rows each.",
+		queries: []query{
+			{limit("max by (url, region) (" + crl("ocsp_crl_http_status_code") + ")"), ""},
+			{limit("max by (url, region) (" + crl("ocsp_crl_entries") + ")"), ""},
+			{limit("max by (url, region) (" + crl("ocsp_crl_targets") + ")"), ""},
+		}, links: runbookLink("OCSPCRLFailingInRegion")})
+	b.add(panel{kind: "table", title: "CRL revocations", w: 12, h: 8, unit: "dateTimeAsIso",
+		description: "Certificates a CRL lists, by target and depth of the chain (0 = the leaf, 1 its issuer), when they were revoked and the RFC 5280 reason. $limit rows.",
+		queries:     []query{{limit("1000 * max by (region, target, depth, url, revocation_reason) (" + tgt("ocsp_crl_cert_revocation_timestamp_seconds") + ")"), ""}},
+		links:       runbookLink("OCSPIntermediateRevoked")})
+	b.add(panel{kind: "timeseries", title: "Revoked certificates by depth", w: 12, h: 8,
+		description: "Targets with a revoked certificate at each depth of the chain (0 = the leaf: OCSPCertificateRevoked; above: OCSPIntermediateRevoked), by staple, responder or CRL, each target counted once.",
+		queries:     []query{{"count by (depth) (count by (target, depth) (" + tgt("ocsp_cert_revoked") + " == 1))", "depth {{depth}}"}},
+		links:       runbookLink("OCSPIntermediateRevoked")})
+	b.add(panel{kind: "table", title: "Revoked certificates by source", w: 12, h: 8,
+		description: "Each revoked certificate by target, depth (0 = the leaf) and the source that says so: staple, responder or crl. $limit rows.",
+		queries:     []query{{limit("max by (region, instance, target, depth, source) (" + tgt("ocsp_cert_revoked") + " == 1)"), ""}},
+		links:       targetLinks})
 
 	b.row("Failures")
 	b.add(panel{kind: "table", title: "Failing targets", w: 12, h: 8,
@@ -273,7 +321,7 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 	}
 	d := obj{
 		"uid": "ocspwatch", "title": "ocspwatch: OCSP stapling and responders", "tags": []any{"ocsp", "tls", "ocspwatch"},
-		"description": "Staples, certificates and OCSP responders as seen by every ocspwatch agent, by region. Generated by go run ./alerts/gen.",
+		"description": "Staples, certificates, OCSP responders and CRLs as seen by every ocspwatch agent, by region. Generated by go run ./alerts/gen.",
 		"editable":    true, "schemaVersion": 39, "version": 1, "timezone": "utc", "refresh": "1m",
 		"time": obj{"from": "now-6h", "to": "now"}, "graphTooltip": 1,
 		"annotations": obj{"list": []any{
