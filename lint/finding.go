@@ -48,6 +48,8 @@ const (
 	KeyMismatch         ID = "key_mismatch"
 	OCSPRevoked         ID = "ocsp_revoked"
 	OCSPResponderFailed ID = "ocsp_responder_failed"
+	CRLRevoked          ID = "crl_revoked"
+	CRLFailed           ID = "crl_failed"
 )
 
 // Check is a group of findings that one test covers: the unit a CI
@@ -111,6 +113,8 @@ var ids = map[ID]idInfo{
 	KeyMismatch:         {CheckKeyMatch, SeverityCritical, "the private key does not belong to the leaf"},
 	OCSPRevoked:         {CheckOnline, SeverityCritical, "the leaf's OCSP responder says it is revoked (--online)"},
 	OCSPResponderFailed: {CheckOnline, SeverityCritical, "the leaf's OCSP responder gave no valid answer (--online); the message carries the probe's reason"},
+	CRLRevoked:          {CheckOnline, SeverityCritical, "a CRL lists the leaf, or a certificate above it, as revoked (--online)"},
+	CRLFailed:           {CheckOnline, SeverityWarning, "a CRL named by the bundle could not be fetched or trusted (--online); the message carries the reason"},
 }
 
 // AllIDs lists every ID in report order.
@@ -119,7 +123,7 @@ func AllIDs() []ID {
 		ChainWrongOrder, ChainGap, ChainDuplicate, ChainBadSignature, ChainIncomplete, ChainIncludesRoot, LeafSelfSigned,
 		LeafIsCA, LeafNoSAN, LeafHostMismatch, LeafKeyUsage, LeafNoServerAuth, LeafEKUAbsent,
 		WeakSignature, WeakKey, Expired, NotYetValid, ExpiresVerySoon, ExpiresSoon, MustStapleNoOCSP,
-		NoRevocationURL, NoOCSPURL, NoCRLURL, NoCAIssuersURL, KeyMismatch, OCSPRevoked, OCSPResponderFailed,
+		NoRevocationURL, NoOCSPURL, NoCRLURL, NoCAIssuersURL, KeyMismatch, OCSPRevoked, OCSPResponderFailed, CRLRevoked, CRLFailed,
 	}
 }
 

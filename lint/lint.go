@@ -273,8 +273,8 @@ func (l *linter) online() {
 	switch {
 	case !l.opts.OnlineWanted:
 		l.r.Skipped[CheckOnline] = "not asked for (--online)"
-	case len(l.r.OCSPURLs) == 0:
-		l.r.Skipped[CheckOnline] = "the leaf names no OCSP responder"
+	case len(l.r.OCSPURLs) == 0 && len(l.ch.leaf.CRLDistributionPoints) == 0:
+		l.r.Skipped[CheckOnline] = "the leaf names neither an OCSP responder nor a CRL"
 	case l.ch.issuer == nil:
 		l.r.Skipped[CheckOnline] = "the bundle does not hold the leaf's issuer, which the OCSP request needs"
 	case l.opts.Online == nil:
@@ -296,6 +296,18 @@ func onlineFindings(rep *probe.Report) []Finding {
 				id = OCSPRevoked
 			}
 			out = append(out, Finding{ID: id, Message: fmt.Sprintf("%s: %s (%s)", clip(resp.URL), p, p.Reason)})
+		}
+	}
+	for _, c := range rep.Chain {
+		for _, p := range c.Problems {
+			id := CRLFailed
+			switch p.Reason {
+			case probe.ReasonCRLRevoked, probe.ReasonChainRevoked:
+				id = CRLRevoked
+			case probe.ReasonNoRevocationInfo:
+				continue // the offline revocation check reports it
+			}
+			out = append(out, Finding{ID: id, Message: fmt.Sprintf("%s (%s)", p, p.Reason)})
 		}
 	}
 	return out

@@ -2,6 +2,8 @@ package lint
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 	"github.com/ocspwatch/ocspwatch/probe"
+	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
 
 // TestOnlineFindingsFromALoopbackResponder runs the same responder query
@@ -68,11 +71,59 @@ func TestOnlineFindingsFromALoopbackResponder(t *testing.T) {
 	}{
 		{name: "not asked", bundle: bundleOf(leaf, p.inter), why: "not asked for (--online)"},
 		{name: "no issuer", bundle: bundleOf(leaf), wanted: true, why: "does not hold the leaf's issuer"},
-		{name: "no OCSP URL", bundle: bundleOf(p.leaf(t, func(o *testpki.LeafOptions) { o.OCSPServers = nil }), p.inter), wanted: true, why: "names no OCSP responder"},
+		{name: "no OCSP or CRL URL", bundle: bundleOf(p.leaf(t, func(o *testpki.LeafOptions) { o.OCSPServers, o.CRLServers = nil, nil }), p.inter), wanted: true, why: "names neither an OCSP responder nor a CRL"},
 	} {
 		r := Run(tc.bundle, Options{Now: now, OnlineWanted: tc.wanted})
 		if !strings.Contains(r.Skipped[CheckOnline], tc.why) || r.Online != nil {
 			t.Errorf("%s: skipped %q, want %q", tc.name, r.Skipped[CheckOnline], tc.why)
 		}
+	}
+}
+
+// TestOnlineCRLFindings fetches the leaf's CRL as `lint --online` does and
+// maps what it says.
+func TestOnlineCRLFindings(t *testing.T) {
+	p := newPKI(t)
+	now := testpki.Epoch
+	clock := func() time.Time { return now }
+	var der []byte
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/ca.crl" {
+			http.NotFound(w, r)
+			return
+		}
+		_, _ = w.Write(der)
+	}))
+	defer srv.Close()
+	listed := p.leaf(t, func(o *testpki.LeafOptions) { o.OCSPServers, o.CRLServers = nil, []string{srv.URL + "/ca.crl"} })
+	good := p.leaf(t, func(o *testpki.LeafOptions) { o.OCSPServers, o.CRLServers = nil, []string{srv.URL + "/ca.crl"} })
+	gone := p.leaf(t, func(o *testpki.LeafOptions) { o.OCSPServers, o.CRLServers = nil, []string{srv.URL + "/missing.crl"} })
+	der = p.inter.MustCRL([]testpki.CRLEntry{{Cert: listed, At: now.Add(-time.Hour)}}, now.Add(-time.Hour), now.Add(time.Hour))
+	client := probe.NewHTTPClient(probe.ClientOptions{})
+	for _, tc := range []struct {
+		name string
+		leaf *testpki.Cert
+		want []ID
+	}{
+		{name: "listed", leaf: listed, want: []ID{CRLRevoked}},
+		{name: "not listed", leaf: good},
+		{name: "no CRL at the URL", leaf: gone, want: []ID{CRLFailed}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			b := bundleOf(tc.leaf, p.inter)
+			l, issuer := Leaf(b)
+			rep := probe.RunTarget(context.Background(), probe.TargetSpec{Name: b.Name, Leaf: l, Issuer: issuer, QueryResponder: true, Now: clock,
+				CRL: probe.CRLOn, CRLs: crl.NewPool(crl.PoolOptions{Client: client, Now: clock})}, nil)
+			r := Run(b, Options{Now: now, OnlineWanted: true, Online: rep})
+			var got []ID
+			for _, f := range r.Findings {
+				if f.ID.Check() == CheckOnline {
+					got = append(got, f.ID)
+				}
+			}
+			if len(got) != len(tc.want) || (len(got) == 1 && got[0] != tc.want[0]) {
+				t.Errorf("online findings %v, want %v", r.Findings, tc.want)
+			}
+		})
 	}
 }

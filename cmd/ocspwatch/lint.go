@@ -19,6 +19,7 @@ import (
 	"github.com/ocspwatch/ocspwatch/internal/human"
 	"github.com/ocspwatch/ocspwatch/lint"
 	"github.com/ocspwatch/ocspwatch/probe"
+	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
 
 // Bounds on what lint reads: a bundle is a few kilobytes, and a directory
@@ -67,8 +68,11 @@ func (c *lintCommand) run(stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	var pool *probe.ResponderPool
+	var crls *crl.Pool
 	if c.online {
-		pool = probe.NewResponderPool(ctx, probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: probe.DefaultMaxRedirects}), 0, 0, nil)
+		client := probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: probe.DefaultMaxRedirects})
+		pool = probe.NewResponderPool(ctx, client, 0, 0, nil)
+		crls = crl.NewPool(crl.PoolOptions{Client: client, UserAgent: userAgent(), Context: ctx})
 	}
 	now := time.Now()
 	results := make([]*lint.Result, 0, len(set.bundles))
@@ -76,7 +80,7 @@ func (c *lintCommand) run(stdout, stderr io.Writer) int {
 	for _, b := range set.bundles {
 		opts := lint.Options{Now: now, Warn: c.warn, Crit: c.crit, Hosts: c.hosts, Require: lint.Requirement(c.require), OnlineWanted: c.online}
 		if c.online {
-			opts.Online = c.queryResponders(ctx, b, pool)
+			opts.Online = c.queryResponders(ctx, b, pool, crls)
 		}
 		r := lint.Run(b, opts)
 		if r.Fails(c.strict) {
@@ -100,20 +104,20 @@ func (c *lintCommand) run(stdout, stderr io.Writer) int {
 	return code
 }
 
-// queryResponders asks the leaf's responders, as `check --cert` does,
-// when the bundle holds what an OCSP request needs; lint.Run says why
-// when it does not.
-func (c *lintCommand) queryResponders(ctx context.Context, b *lint.Bundle, pool *probe.ResponderPool) *probe.Report {
+// queryResponders asks the leaf's responders and fetches its CRLs (every
+// CRL named, with the policy "on"), as `check --cert` does, when the
+// bundle holds the issuer both need; lint.Run says why when it does not.
+func (c *lintCommand) queryResponders(ctx context.Context, b *lint.Bundle, pool *probe.ResponderPool, crls *crl.Pool) *probe.Report {
 	leaf, issuer := lint.Leaf(b)
-	urls := lint.ResponderURLs(leaf)
-	if issuer == nil || len(urls) == 0 {
+	if issuer == nil || (len(leaf.OCSPServer) == 0 && len(leaf.CRLDistributionPoints) == 0) {
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	return probe.RunTarget(ctx, probe.TargetSpec{
 		Name: b.Name, Leaf: leaf, Issuer: issuer, QueryResponder: true,
-		ResponderURLs: urls, Method: probe.MethodAuto, UserAgent: userAgent(), Policy: probe.VerifyPolicy{Skew: probe.DefaultSkew},
+		Method: probe.MethodAuto, UserAgent: userAgent(), Policy: probe.VerifyPolicy{Skew: probe.DefaultSkew},
+		CRL: probe.CRLOn, CRLs: crls,
 	}, pool)
 }
 
