@@ -86,13 +86,16 @@ func checkSteps(fields []string) error {
 	return nil
 }
 
+// spread is a stable offset within period, to the millisecond: whole
+// seconds would put a thousand targets on one schedule into 60 slots a
+// minute, and the agent's own contention into their timings.
 func spread(name string, period time.Duration) time.Duration {
-	if name == "" || period < time.Second {
+	if name == "" || period < time.Millisecond {
 		return 0
 	}
 	h := fnv.New64a()
 	h.Write([]byte(name))
-	return time.Duration(h.Sum64()%uint64(period/time.Second)) * time.Second
+	return time.Duration(h.Sum64()%uint64(period/time.Millisecond)) * time.Millisecond
 }
 
 // everySchedule fires on a fixed grid, so the spread survives restarts and

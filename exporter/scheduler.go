@@ -1,9 +1,12 @@
 package exporter
 
 import (
+	"cmp"
 	"context"
+	"hash/fnv"
 	"log/slog"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -68,15 +71,66 @@ func (s *scheduler) apply(cfg *config.Config) {
 		st.cancel()
 	}
 	for _, st := range added {
-		s.entries[st.name] = s.cron.Schedule(st.target.ParsedSchedule(), cron.FuncJob(func() { s.run(st) }))
+		s.entries[st.name] = s.cron.Schedule(st.target.ParsedSchedule(), cron.FuncJob(func() { s.run(st, false) }))
 	}
-	for _, st := range added {
+	if len(added) > 0 {
 		s.running.Add(1)
 		go func() {
 			defer s.running.Done()
-			s.run(st)
+			s.firstPass(added)
 		}()
 	}
+}
+
+// firstPassRate paces the first runs of new targets: a handful start at
+// once, and a restart of 50,000 targets spreads them over 50 s instead of
+// starting 50,000 runs in the same instant.
+const firstPassRate = 1000 // runs per second
+
+// firstPass starts each new target's first run at an offset drawn from
+// its name within a window of len(added)/firstPassRate, so the order is
+// stable and the load even.
+func (s *scheduler) firstPass(added []*targetState) {
+	window := time.Duration(len(added)) * time.Second / firstPassRate
+	type start struct {
+		at time.Duration
+		st *targetState
+	}
+	starts := make([]start, len(added))
+	for i, st := range added {
+		starts[i] = start{firstRunOffset(st.name, window), st}
+	}
+	slices.SortFunc(starts, func(a, b start) int { return cmp.Compare(a.at, b.at) })
+	begin := time.Now()
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for _, x := range starts {
+		if wait := x.at - time.Since(begin); wait > 0 {
+			timer.Reset(wait)
+			select {
+			case <-timer.C:
+			case <-s.root.Done():
+				return
+			}
+		}
+		if x.st.ctx.Err() != nil {
+			continue
+		}
+		s.running.Add(1)
+		go func() {
+			defer s.running.Done()
+			s.run(x.st, true)
+		}()
+	}
+}
+
+func firstRunOffset(name string, window time.Duration) time.Duration {
+	if window <= 0 {
+		return 0
+	}
+	h := fnv.New64a()
+	h.Write([]byte(name))
+	return time.Duration(h.Sum64() % uint64(window))
 }
 
 // start begins the cron loop; apply has already run every target once.
@@ -103,16 +157,26 @@ func (s *scheduler) config() *config.Config {
 }
 
 // run is one scheduled run of one target.
-func (s *scheduler) run(st *targetState) {
+func (s *scheduler) run(st *targetState, first bool) {
 	if st.ctx.Err() != nil {
 		return // removed or changed by a reload
 	}
 	if !st.running.CompareAndSwap(false, true) {
+		// A tick that lands on the target's first run, or a first run
+		// that lands on a tick, is the start-up pass overlapping the
+		// schedule, not a target too slow for its schedule.
+		if first || st.inFirstRun.Load() {
+			return
+		}
 		s.store.skip(st)
 		s.logger.Warn("run skipped: the previous run is still going", "target", st.name)
 		return
 	}
 	defer st.running.Store(false)
+	if first {
+		st.inFirstRun.Store(true)
+		defer st.inFirstRun.Store(false)
+	}
 	s.mu.Lock()
 	cfg, slots := s.cfg, s.slots
 	s.mu.Unlock()

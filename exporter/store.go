@@ -36,6 +36,9 @@ type targetState struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	running atomic.Bool
+	// inFirstRun is set while the target's first run, from the start-up
+	// pass, is in progress.
+	inFirstRun atomic.Bool
 }
 
 // store holds the states of the configured targets.
