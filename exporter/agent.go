@@ -140,7 +140,9 @@ func (a *Agent) applyConfig(cfg *config.Config) {
 		a.probeSlots = make(chan struct{}, cfg.MaxConcurrentProbeRequests)
 	}
 	a.mu.Unlock()
-	a.pool.SetClient(probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: a.opts.Resolver}))
+	clientOpts := cfg.ClientOptions()
+	clientOpts.Resolver = a.opts.Resolver
+	a.pool.SetClient(probe.NewHTTPClient(clientOpts))
 	a.sched.apply(cfg)
 }
 

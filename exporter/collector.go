@@ -260,7 +260,14 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	if !ep.HandshakeOK || ep.Cert == nil {
 		return
 	}
-	e.certInfo(name, addr, ep.Cert, ep.Leaf, responder, strconv.FormatBool(require.Requires(ep.Cert.MustStaple)), strconv.FormatBool(ep.ChainVerified))
+	if ep.TLSVersion != "" {
+		e.emit(mTLSInfo, 1, name, addr, ep.TLSVersion, ep.TLSCipher)
+	}
+	chainVerified := strconv.FormatBool(ep.ChainVerified)
+	if ep.ChainSkipped {
+		chainVerified = "skipped"
+	}
+	e.certInfo(name, addr, ep.Cert, ep.Leaf, responder, strconv.FormatBool(require.Requires(ep.Cert.MustStaple)), chainVerified)
 	e.emit(mStaplePresent, boolValue(ep.StaplePresent), name, addr)
 	if ep.Staple == nil {
 		return

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -144,9 +145,14 @@ func exposition(g prometheus.Gatherer) string {
 	return b.String()
 }
 
-// resolvedTOML shows the target as it runs. The configuration holds no
-// secrets today; if one is added, blank it here.
+// resolvedTOML shows the target as it runs. A proxy_url's password is
+// the one secret the configuration holds; it is blanked here.
 func resolvedTOML(t *config.Target) string {
+	shown := *t
+	if u, err := url.Parse(shown.ProxyURL); err == nil && shown.ProxyURL != "" {
+		shown.ProxyURL = u.Redacted()
+	}
+	t = &shown
 	var b bytes.Buffer
 	if err := toml.NewEncoder(&b).Encode(struct {
 		Target *config.Target `toml:"target"`

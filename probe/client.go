@@ -23,6 +23,9 @@ type ClientOptions struct {
 	// system roots.
 	Resolver *net.Resolver
 	RootCAs  *x509.CertPool
+	// Proxy, when set, carries every query (proxy_url); otherwise
+	// HTTP_PROXY, HTTPS_PROXY and NO_PROXY decide.
+	Proxy *url.URL
 }
 
 var errTooManyRedirects = errors.New("too many redirects")
@@ -58,7 +61,7 @@ func NewHTTPClient(opts ClientOptions) *http.Client {
 	}
 	return &http.Client{
 		Transport: &http.Transport{
-			Proxy:             proxyUnderPolicy,
+			Proxy:             proxyUnderPolicy(opts.Proxy),
 			DialContext:       dialFirst,
 			DisableKeepAlives: true,
 			ForceAttemptHTTP2: false,
@@ -83,22 +86,29 @@ func newDialer() *net.Dialer {
 	return &net.Dialer{ControlContext: controlDial}
 }
 
-// proxyUnderPolicy honours HTTP(S)_PROXY and NO_PROXY. Through a proxy the
-// agent dials only the proxy, which the operator configured; a URL's host
-// given as a literal address is still checked against the policy, since
-// the proxy would connect to it on the agent's behalf.
-func proxyUnderPolicy(req *http.Request) (*url.URL, error) {
-	proxy, err := http.ProxyFromEnvironment(req)
-	if err != nil || proxy == nil {
-		return proxy, err
-	}
-	if s := scopeOf(req.Context()); s != nil {
-		if addr, perr := netip.ParseAddr(req.URL.Hostname()); perr == nil {
-			if err := s.policy.Check(addr, s.currentOrigin()); err != nil {
-				return nil, err
-			}
+// proxyUnderPolicy returns the transport's proxy function: the
+// configured proxy when there is one, else HTTP(S)_PROXY and NO_PROXY.
+// Through a proxy the agent dials only the proxy, which the operator
+// configured; a URL's host given as a literal address is still checked
+// against the policy, since the proxy would connect to it on the agent's
+// behalf.
+func proxyUnderPolicy(configured *url.URL) func(*http.Request) (*url.URL, error) {
+	return func(req *http.Request) (*url.URL, error) {
+		proxy, err := configured, error(nil)
+		if proxy == nil {
+			proxy, err = http.ProxyFromEnvironment(req)
 		}
-		s.proxied.Store(true)
+		if err != nil || proxy == nil {
+			return proxy, err
+		}
+		if s := scopeOf(req.Context()); s != nil {
+			if addr, perr := netip.ParseAddr(req.URL.Hostname()); perr == nil {
+				if err := s.policy.Check(addr, s.currentOrigin()); err != nil {
+					return nil, err
+				}
+			}
+			s.proxied.Store(true)
+		}
+		return proxy, nil
 	}
-	return proxy, nil
 }

@@ -164,7 +164,7 @@ func queryKey(req ResponderRequest) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return fmt.Sprintf("%s|%s|%d|%s|%s", req.URL, req.Method, req.Origin, id.key(), policyKey(req.Policy)), true
+	return fmt.Sprintf("%s|%s|%d|%s|%s|%q", req.URL, req.Method, req.Origin, id.key(), policyKey(req.Policy), req.HostHeader), true
 }
 
 // policyKey keeps answers judged under different trust settings apart:

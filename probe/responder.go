@@ -56,8 +56,11 @@ type ResponderRequest struct {
 	RequireNonce bool
 	MaxBodyBytes int64
 	UserAgent    string
-	Now          func() time.Time
-	Policy       VerifyPolicy
+	// HostHeader, when set, replaces the Host header, for responders
+	// behind a load balancer that routes by name (openssl ocsp -header).
+	HostHeader string
+	Now        func() time.Time
+	Policy     VerifyPolicy
 	// Dial is the network policy; Origin says who named URL.
 	Dial   *DialPolicy
 	Origin Origin
@@ -173,6 +176,9 @@ func query(ctx context.Context, client *http.Client, req ResponderRequest) *Resp
 	}
 	res.Method = httpReq.Method
 	httpReq.Header.Set("User-Agent", req.UserAgent)
+	if req.HostHeader != "" {
+		httpReq.Host = req.HostHeader
+	}
 
 	trace := &httpphase.Trace{}
 	httpReq = httpReq.WithContext(httptrace.WithClientTrace(httpReq.Context(), trace.ClientTrace()))

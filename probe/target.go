@@ -47,6 +47,8 @@ type TargetSpec struct {
 	RequireStaple StapleRequirement
 	MaxBodyBytes  int64
 	UserAgent     string
+	// ResponderHost replaces the Host header of responder queries.
+	ResponderHost string
 	Now           func() time.Time
 	Policy        VerifyPolicy
 	// Timeout bounds responder queries shared with other targets.
@@ -152,7 +154,7 @@ func queryAll(ctx context.Context, spec TargetSpec, pool *ResponderPool, urls []
 			results[i] = pool.Query(ctx, ResponderRequest{
 				URL: u, Leaf: leaf, Issuer: issuer, Method: spec.Method, Hash: spec.Hash,
 				Nonce: spec.Nonce, RequireNonce: spec.RequireNonce, MaxBodyBytes: spec.MaxBodyBytes,
-				UserAgent: spec.UserAgent, Policy: spec.Policy, Timeout: spec.Timeout, Dial: spec.Dial, Origin: origin,
+				UserAgent: spec.UserAgent, HostHeader: spec.ResponderHost, Policy: spec.Policy, Timeout: spec.Timeout, Dial: spec.Dial, Origin: origin,
 			})
 		}()
 	}
