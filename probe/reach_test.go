@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -583,6 +585,122 @@ func TestConnectProxy(t *testing.T) {
 		}
 		if targets, _ := proxy.seen(); len(targets) != 2 {
 			t.Errorf("the proxy was asked for %v", targets)
+		}
+	})
+}
+
+// forwardProxy is an HTTP forward proxy on loopback that records the
+// request line's URL and the Host header of each request it forwards,
+// and sends every request to upstream.
+type forwardProxy struct {
+	*httptest.Server
+	mu    sync.Mutex
+	urls  []string
+	hosts []string
+}
+
+func startForwardProxy(t *testing.T, upstream string) *forwardProxy {
+	t.Helper()
+	fp := &forwardProxy{}
+	fp.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fp.mu.Lock()
+		fp.urls = append(fp.urls, r.RequestURI)
+		fp.hosts = append(fp.hosts, r.Host)
+		fp.mu.Unlock()
+		out, err := http.NewRequestWithContext(r.Context(), r.Method, upstream+r.URL.RequestURI(), r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		out.Header = r.Header.Clone()
+		resp, err := http.DefaultTransport.RoundTrip(out)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadGateway)
+			return
+		}
+		defer resp.Body.Close()
+		for k, v := range resp.Header {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(resp.StatusCode)
+		_, _ = io.Copy(w, io.LimitReader(resp.Body, 1<<20))
+	}))
+	t.Cleanup(fp.Close)
+	return fp
+}
+
+func (fp *forwardProxy) seen() (urls, hosts []string) {
+	fp.mu.Lock()
+	defer fp.mu.Unlock()
+	return slices.Clone(fp.urls), slices.Clone(fp.hosts)
+}
+
+// TestResponderProxyAndHostHeader sends responder queries straight and
+// through a configured proxy (which, not the agent, resolves the
+// responder's name), with and without a Host override.
+func TestResponderProxyAndHostHeader(t *testing.T) {
+	p := testPKI(t)
+	responder := testpki.NewResponder(answerFor(p.leaf, testpki.Good))
+	defer responder.Close()
+	proxy := startForwardProxy(t, responder.URL)
+	proxyURL, _ := url.Parse(proxy.URL)
+	proxied := NewHTTPClient(ClientOptions{Resolver: offlineResolver(), Proxy: proxyURL})
+	// Straight to the responder: the connection goes to the URL's
+	// address, the Host header names the override.
+	t.Run("direct", func(t *testing.T) {
+		recorder := startForwardProxy(t, responder.URL)
+		for _, tc := range []struct{ host, want string }{
+			{host: "", want: strings.TrimPrefix(recorder.URL, "http://")},
+			{host: "ocsp.lb.test", want: "ocsp.lb.test"},
+		} {
+			res := Responder(context.Background(), NewHTTPClient(ClientOptions{}), ResponderRequest{URL: recorder.URL + "/ocsp", Leaf: p.leaf.Cert, Issuer: p.inter.Cert,
+				HostHeader: tc.host, Now: frozen})
+			if !res.Up || len(res.Problems) != 0 {
+				t.Fatalf("up %v problems %v", res.Up, res.Problems)
+			}
+			urls, hosts := recorder.seen()
+			if last := hosts[len(hosts)-1]; last != tc.want || strings.HasPrefix(urls[len(urls)-1], "http://") {
+				t.Errorf("Host %q request-target %q, want Host %q and an origin-form target", last, urls[len(urls)-1], tc.want)
+			}
+		}
+	})
+	// Through a forward proxy the request-target is an absolute URL, and
+	// the proxy goes by it (RFC 9112 §3.2.2), so it names the override.
+	cases := []struct {
+		name     string
+		host     string
+		method   Method
+		wantURL  string
+		wantHost string
+	}{
+		{name: "GET, Host from the URL", method: MethodGET, wantURL: "http://ocsp.internal.test/ocsp/", wantHost: "ocsp.internal.test"},
+		{name: "GET, Host overridden", method: MethodGET, host: "ocsp.lb.test", wantURL: "http://ocsp.lb.test/ocsp/", wantHost: "ocsp.lb.test"},
+		{name: "POST, Host overridden", method: MethodPOST, host: "ocsp.lb.test:8080", wantURL: "http://ocsp.lb.test:8080/ocsp", wantHost: "ocsp.lb.test:8080"},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			res := Responder(context.Background(), proxied, ResponderRequest{URL: "http://ocsp.internal.test/ocsp", Leaf: p.leaf.Cert, Issuer: p.inter.Cert,
+				Method: tc.method, HostHeader: tc.host, Now: frozen})
+			if !res.Up || len(res.Problems) != 0 {
+				t.Fatalf("up %v problems %v", res.Up, res.Problems)
+			}
+			urls, hosts := proxy.seen()
+			if len(urls) != i+1 || !strings.HasPrefix(urls[i], tc.wantURL) {
+				t.Fatalf("the proxy saw %v, want %s…", urls, tc.wantURL)
+			}
+			if hosts[i] != tc.wantHost {
+				t.Errorf("Host %q, want %q", hosts[i], tc.wantHost)
+			}
+		})
+	}
+	t.Run("the pool keeps answers for different Host headers apart", func(t *testing.T) {
+		pool := NewResponderPool(context.Background(), proxied, 0, time.Hour, frozen)
+		for _, host := range []string{"a.lb.test", "b.lb.test", "a.lb.test"} {
+			pool.Query(context.Background(), ResponderRequest{URL: "http://ocsp.internal.test/pool", Leaf: p.leaf.Cert, Issuer: p.inter.Cert, HostHeader: host})
+		}
+		_, hosts := proxy.seen()
+		if got := hosts[len(cases):]; !slices.Equal(got, []string{"a.lb.test", "b.lb.test"}) {
+			t.Errorf("queries reached the proxy with Host %v, want a.lb.test then b.lb.test once each", got)
 		}
 	})
 }

@@ -58,6 +58,8 @@ type ResponderRequest struct {
 	UserAgent    string
 	// HostHeader, when set, replaces the Host header, for responders
 	// behind a load balancer that routes by name (openssl ocsp -header).
+	// The connection still goes to URL's host; through a forward proxy
+	// the request-target, which the proxy goes by, names HostHeader too.
 	HostHeader string
 	Now        func() time.Time
 	Policy     VerifyPolicy
