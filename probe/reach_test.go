@@ -22,84 +22,14 @@ import (
 	"github.com/ocspwatch/ocspwatch/probe/starttls"
 )
 
-// smtpServer is a scripted SMTP server on 127.0.0.1 that offers STARTTLS
-// and then runs a stapling crypto/tls server on the same connection. Its
-// lines are Exim 4.97's, as probe/starttls's transcripts record them.
-type smtpServer struct {
-	Addr string
-	// offer is false for a server that does not advertise STARTTLS.
-	offer bool
-	// greeting replaces the 220 greeting when set.
-	greeting string
-	cfg      *tls.Config
-}
-
-func startSMTP(t *testing.T, leaf *testpki.Cert, staple []byte, offer bool, greeting string) *smtpServer {
+func startSMTP(t *testing.T, leaf *testpki.Cert, staple []byte, offer bool, greeting string) *testpki.SMTPServer {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	s, err := testpki.NewSMTPServer(leaf, staple, testpki.SMTPOptions{NoSTARTTLS: !offer, Greeting: greeting})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &smtpServer{Addr: ln.Addr().String(), offer: offer, greeting: greeting, cfg: &tls.Config{
-		Certificates: []tls.Certificate{{Certificate: leaf.ChainDER(), PrivateKey: leaf.Key, OCSPStaple: staple}},
-	}}
-	var wg sync.WaitGroup
-	t.Cleanup(func() { ln.Close(); wg.Wait() })
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				defer conn.Close()
-				s.serve(conn)
-			}()
-		}
-	}()
+	t.Cleanup(s.Close)
 	return s
-}
-
-func (s *smtpServer) serve(conn net.Conn) {
-	_ = conn.SetDeadline(time.Now().Add(10 * time.Second))
-	greeting := "220 localhost ESMTP Exim 4.97 Thu, 26 Nov 2026 19:00:00 +0000\r\n"
-	if s.greeting != "" {
-		greeting = s.greeting
-	}
-	if _, err := io.WriteString(conn, greeting); err != nil || s.greeting != "" {
-		return
-	}
-	br := bufio.NewReader(conn)
-	for {
-		line, err := br.ReadString('\n')
-		if err != nil {
-			return
-		}
-		switch verb := strings.ToUpper(strings.TrimSpace(line)); {
-		case strings.HasPrefix(verb, "EHLO"):
-			reply := "250-localhost Hello localhost [127.0.0.1]\r\n250-SIZE 52428800\r\n250-PIPELINING\r\n"
-			if s.offer {
-				reply += "250-STARTTLS\r\n"
-			}
-			_, _ = io.WriteString(conn, reply+"250 HELP\r\n")
-		case verb == "STARTTLS" && s.offer:
-			_, _ = io.WriteString(conn, "220 TLS go ahead\r\n")
-			tc := tls.Server(conn, s.cfg)
-			if tc.Handshake() == nil {
-				_, _ = io.Copy(io.Discard, tc)
-			}
-			return
-		case verb == "QUIT":
-			_, _ = io.WriteString(conn, "221 localhost closing connection\r\n")
-			return
-		default:
-			_, _ = io.WriteString(conn, "500 unrecognized command\r\n")
-		}
-	}
 }
 
 func stapleOnce(t *testing.T, req StapleRequest) *StapleResult {
