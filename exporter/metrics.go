@@ -31,9 +31,8 @@ var (
 	mSkippedTotal  = metricDef{"ocspwatch_probe_runs_skipped_total", "Scheduled runs skipped because the previous run of the same target was still going.", prometheus.CounterValue, nil}
 
 	// Address series: one set per address handshaken with.
-	mCertInfo       = metricDef{"ocsp_cert_info", "The certificate served at the address (or read from cert_file); always 1. serial and fingerprint_sha256 change on renewal; responder is the first OCSP URL queried for it; chain_verified says whether the served chain verified against the trust roots (true, false, or skipped under insecure_skip_verify)." + cachedNote, prometheus.GaugeValue, []string{"target", "address", "serial", "subject", "issuer", "not_after", "fingerprint_sha256", "responder", "must_staple", "staple_required", "posture", "chain_verified"}}
+	mCertInfo       = metricDef{"ocsp_cert_info", "The certificate served at the address (or read from cert_file); always 1. serial and fingerprint_sha256 change on renewal; responder is the first OCSP URL queried for it; chain_verified says whether the served chain verified against the trust roots (true, false, or skipped under insecure_skip_verify); tls_version and tls_cipher are what the handshake negotiated (crypto/tls names, a closed set; empty for cert_file)." + cachedNote, prometheus.GaugeValue, []string{"target", "address", "serial", "subject", "issuer", "not_after", "fingerprint_sha256", "responder", "must_staple", "staple_required", "posture", "chain_verified", "tls_version", "tls_cipher"}}
 	mTLSUp          = metricDef{"ocsp_tls_up", "1 if the TLS handshake with the address completed." + cachedNote, prometheus.GaugeValue, lAddress}
-	mTLSInfo        = metricDef{"ocsp_tls_info", "The TLS version and cipher suite negotiated with the address (crypto/tls names, a closed set); always 1, absent when the handshake failed." + cachedNote, prometheus.GaugeValue, []string{"target", "address", "version", "cipher"}}
 	mTLSDuration    = metricDef{"ocsp_tls_duration_seconds", "How long resolving, connecting and the TLS handshake took together." + cachedNote, prometheus.GaugeValue, lAddress}
 	mStaplePresent  = metricDef{"ocsp_staple_present", "1 if the server stapled an OCSP response." + cachedNote, prometheus.GaugeValue, lAddress}
 	mStapleValid    = metricDef{"ocsp_staple_valid", "1 if the staple's signature, certificate and time window check out; absent without a staple." + cachedNote, prometheus.GaugeValue, lAddress}
@@ -73,7 +72,7 @@ var (
 // allMetrics lists every metric the agent exports.
 var allMetrics = []metricDef{
 	mTargetInfo, mProbeSuccess, mProbeLastRun, mProbesTotal, mFailureReason, mFailuresTotal, mSkippedTotal,
-	mCertInfo, mTLSUp, mTLSInfo, mTLSDuration,
+	mCertInfo, mTLSUp, mTLSDuration,
 	mStaplePresent, mStapleValid, mStapleStatus, mStapleThis, mStapleNext, mStapleRevoked, mStapleAgree,
 	mRespCertStatus, mRespNext, mRespRevoked,
 	mRespUp, mRespSuccess, mRespFailure, mRespHTTP, mRespPhase, mRespTotal, mRespStatus, mRespLastQuery,
