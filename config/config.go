@@ -113,7 +113,7 @@ type Target struct {
 	TLSMinVersion      string `toml:"tls_min_version"`
 	TLSMaxVersion      string `toml:"tls_max_version"`
 	// ProxyURL is an http:// proxy the endpoint is reached through with
-	// CONNECT.
+	// CONNECT; it carries the target's OCSP queries too.
 	ProxyURL string `toml:"proxy_url"`
 	// ResponderHost replaces the Host header of this target's OCSP
 	// queries, over [responder] host_header.
@@ -542,6 +542,7 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 		spec.Hash = crypto.SHA256
 	}
 	spec.ResponderHost = cmp.Or(t.ResponderHost, c.Responder.HostHeader)
+	spec.ResponderProxy = t.proxy
 	if t.Endpoint != "" {
 		spec.Staple = &probe.StapleRequest{Endpoint: t.Endpoint, ServerName: t.ServerName, Roots: t.roots,
 			Issuer: t.issuer, AllAddresses: t.Addresses == "all", Resolver: resolver, ALPN: t.ALPN,

@@ -83,6 +83,9 @@ ca_file = "`+caFile+`"
 		imap.Staple.Proxy.Host != "proxy.example:8080" || imap.Staple.Family != probe.IPAny || imap.Staple.Roots == nil {
 		t.Errorf("imap staple request: %+v", imap.Staple)
 	}
+	if imap.ResponderProxy == nil || imap.ResponderProxy.Host != "proxy.example:8080" || mail.ResponderProxy != nil {
+		t.Errorf("responder proxies: imap %v, mail %v", imap.ResponderProxy, mail.ResponderProxy)
+	}
 	if imap.ResponderHost != "ocsp.lb.example" {
 		t.Errorf("[responder] host_header: got %q", imap.ResponderHost)
 	}

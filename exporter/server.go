@@ -176,9 +176,9 @@ func probeLog(rep *probe.Report, now time.Time) string {
 		if e.Address == "" {
 			logger.Error("could not resolve the endpoint")
 		} else if e.HandshakeOK {
-			logger.Info("handshake completed", "address", e.Address, "tls_version", e.TLSVersion,
+			logger.Info("handshake completed", "address", e.Address, "tls_version", e.TLSVersion, "tls_cipher", e.TLSCipher,
 				"alpn", e.ALPN, "resolve", e.Timings.Resolve, "connect", e.Timings.Connect, "tls", e.Timings.TLS,
-				"chain_verified", e.ChainVerified, "chain_incomplete", e.ChainIncomplete, "issuer_source", e.IssuerSource)
+				"chain_verified", e.ChainVerified, "chain_skipped", e.ChainSkipped, "chain_incomplete", e.ChainIncomplete, "issuer_source", e.IssuerSource)
 		} else {
 			logger.Error("handshake failed", "address", e.Address)
 		}

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -86,6 +87,22 @@ func newDialer() *net.Dialer {
 	return &net.Dialer{ControlContext: controlDial}
 }
 
+type proxyOverrideKey struct{}
+
+// withProxyOverride makes the client send this query through proxy,
+// whatever its own setting; a nil proxy changes nothing.
+func withProxyOverride(ctx context.Context, proxy *url.URL) context.Context {
+	if proxy == nil {
+		return ctx
+	}
+	return context.WithValue(ctx, proxyOverrideKey{}, proxy)
+}
+
+func proxyOverride(ctx context.Context) *url.URL {
+	u, _ := ctx.Value(proxyOverrideKey{}).(*url.URL)
+	return u
+}
+
 // proxyUnderPolicy returns the transport's proxy function: the
 // configured proxy when there is one, else HTTP(S)_PROXY and NO_PROXY.
 // Through a proxy the agent dials only the proxy, which the operator
@@ -94,7 +111,7 @@ func newDialer() *net.Dialer {
 // behalf.
 func proxyUnderPolicy(configured *url.URL) func(*http.Request) (*url.URL, error) {
 	return func(req *http.Request) (*url.URL, error) {
-		proxy, err := configured, error(nil)
+		proxy, err := cmp.Or(proxyOverride(req.Context()), configured), error(nil)
 		if proxy == nil {
 			proxy, err = http.ProxyFromEnvironment(req)
 		}

@@ -623,13 +623,24 @@ func TestResponderProxyAndHostHeader(t *testing.T) {
 			}
 		})
 	}
+	t.Run("a target's proxy over the client's setting", func(t *testing.T) {
+		res := Responder(context.Background(), NewHTTPClient(ClientOptions{Resolver: offlineResolver()}), ResponderRequest{URL: "http://ocsp.target.test/ocsp",
+			Leaf: p.leaf.Cert, Issuer: p.inter.Cert, Proxy: proxyURL, Now: frozen})
+		if !res.Up || len(res.Problems) != 0 {
+			t.Fatalf("up %v problems %v", res.Up, res.Problems)
+		}
+		urls, _ := proxy.seen()
+		if !strings.HasPrefix(urls[len(urls)-1], "http://ocsp.target.test/ocsp/") {
+			t.Errorf("the proxy saw %v", urls)
+		}
+	})
 	t.Run("the pool keeps answers for different Host headers apart", func(t *testing.T) {
 		pool := NewResponderPool(context.Background(), proxied, 0, time.Hour, frozen)
 		for _, host := range []string{"a.lb.test", "b.lb.test", "a.lb.test"} {
 			pool.Query(context.Background(), ResponderRequest{URL: "http://ocsp.internal.test/pool", Leaf: p.leaf.Cert, Issuer: p.inter.Cert, HostHeader: host})
 		}
 		_, hosts := proxy.seen()
-		if got := hosts[len(cases):]; !slices.Equal(got, []string{"a.lb.test", "b.lb.test"}) {
+		if got := hosts[len(cases)+1:]; !slices.Equal(got, []string{"a.lb.test", "b.lb.test"}) {
 			t.Errorf("queries reached the proxy with Host %v, want a.lb.test then b.lb.test once each", got)
 		}
 	})

@@ -61,8 +61,11 @@ type ResponderRequest struct {
 	// The connection still goes to URL's host; through a forward proxy
 	// the request-target, which the proxy goes by, names HostHeader too.
 	HostHeader string
-	Now        func() time.Time
-	Policy     VerifyPolicy
+	// Proxy, when set, carries this query instead of the client's own
+	// proxy setting: a target's proxy_url.
+	Proxy  *url.URL
+	Now    func() time.Time
+	Policy VerifyPolicy
 	// Dial is the network policy; Origin says who named URL.
 	Dial   *DialPolicy
 	Origin Origin
@@ -160,7 +163,7 @@ func Responder(ctx context.Context, client *http.Client, req ResponderRequest) *
 }
 
 func query(ctx context.Context, client *http.Client, req ResponderRequest) *ResponderResult {
-	ctx = withDialScope(ctx, req.Dial, req.Origin)
+	ctx = withProxyOverride(withDialScope(ctx, req.Dial, req.Origin), req.Proxy)
 	res := &ResponderResult{URL: req.URL, Nonce: NonceNotSent}
 	if req.Leaf == nil || req.Issuer == nil {
 		res.addTransport(ReasonIssuerMissing, "the leaf and its issuer are both needed to build a request")
