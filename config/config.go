@@ -2,13 +2,16 @@ package config
 
 import (
 	"bytes"
+	"cmp"
 	"crypto"
 	"crypto/sha256"
+	"crypto/tls"
 	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -19,6 +22,7 @@ import (
 
 	"github.com/ocspwatch/ocspwatch/probe"
 	"github.com/ocspwatch/ocspwatch/probe/crl"
+	"github.com/ocspwatch/ocspwatch/probe/starttls"
 )
 
 // Defaults filled in before validation.
@@ -33,18 +37,20 @@ const DefaultMaxConcurrentProbeRequests = 8
 
 // Config is the whole ocspwatch configuration file.
 type Config struct {
-	Region                     string    `toml:"region"`
-	DefaultSchedule            string    `toml:"default_schedule"`
-	DefaultTimeout             Duration  `toml:"default_timeout"`
-	ClockSkew                  Duration  `toml:"clock_skew"`
-	MaxResponseAge             Duration  `toml:"max_response_age"`
-	MaxConcurrentProbes        int       `toml:"max_concurrent_probes"`
-	MaxConcurrentProbeRequests int       `toml:"max_concurrent_probe_requests"`
-	AllowAdhoc                 bool      `toml:"allow_adhoc"`
-	Responder                  Responder `toml:"responder"`
-	Network                    Network   `toml:"network"`
-	CRL                        CRL       `toml:"crl"`
-	Targets                    []*Target `toml:"target"`
+	Region                     string   `toml:"region"`
+	DefaultSchedule            string   `toml:"default_schedule"`
+	DefaultTimeout             Duration `toml:"default_timeout"`
+	ClockSkew                  Duration `toml:"clock_skew"`
+	MaxResponseAge             Duration `toml:"max_response_age"`
+	MaxConcurrentProbes        int      `toml:"max_concurrent_probes"`
+	MaxConcurrentProbeRequests int      `toml:"max_concurrent_probe_requests"`
+	AllowAdhoc                 bool     `toml:"allow_adhoc"`
+	// CAFile is the trust roots for every target without its own ca_file.
+	CAFile    string    `toml:"ca_file"`
+	Responder Responder `toml:"responder"`
+	Network   Network   `toml:"network"`
+	CRL       CRL       `toml:"crl"`
+	Targets   []*Target `toml:"target"`
 	// Labels are default custom labels for every target (labels.go).
 	Labels map[string]string `toml:"labels"`
 	// LabelMode is "info" (custom labels only on ocsp_target_info) or
@@ -54,6 +60,7 @@ type Config struct {
 	ShardSpec string `toml:"shard"`
 
 	dialPolicy *probe.DialPolicy
+	roots      *x509.CertPool
 	shard      Shard
 	// files is shared by the load that made this configuration and by the
 	// ad-hoc targets built from it later.
@@ -75,6 +82,17 @@ type Responder struct {
 	MinInterval        Duration `toml:"min_interval"`
 	MaxBodyBytes       int64    `toml:"max_body_bytes"`
 	MaxRedirects       int      `toml:"max_redirects"`
+	// CAFile is the trust roots of https responders and CRL servers;
+	// the system's when empty.
+	CAFile string `toml:"ca_file"`
+	// ProxyURL carries every responder and CRL query; HTTP(S)_PROXY and
+	// NO_PROXY decide when it is empty.
+	ProxyURL string `toml:"proxy_url"`
+	// HostHeader replaces the Host header of every OCSP query.
+	HostHeader string `toml:"host_header"`
+
+	rootCAs *x509.CertPool
+	proxy   *url.URL
 }
 
 // Target is one monitored endpoint or, with cert_file, one certificate
@@ -105,6 +123,21 @@ type Target struct {
 	CRL string `toml:"crl"`
 	// Labels are this target's custom labels, over the top-level ones.
 	Labels map[string]string `toml:"labels"`
+	// StartTLS names the dialogue before the handshake (smtp, imap …);
+	// an endpoint's scheme can set it too.
+	StartTLS           string `toml:"starttls"`
+	ClientCertFile     string `toml:"client_cert_file"`
+	ClientKeyFile      string `toml:"client_key_file"`
+	InsecureSkipVerify bool   `toml:"insecure_skip_verify"`
+	IPFamily           string `toml:"ip_family"`
+	TLSMinVersion      string `toml:"tls_min_version"`
+	TLSMaxVersion      string `toml:"tls_max_version"`
+	// ProxyURL is an http:// proxy the endpoint is reached through with
+	// CONNECT; it carries the target's OCSP queries too.
+	ProxyURL string `toml:"proxy_url"`
+	// ResponderHost replaces the Host header of this target's OCSP
+	// queries, over [responder] host_header.
+	ResponderHost string `toml:"responder_host"`
 
 	// Filled by validation.
 	adhoc          bool
@@ -116,6 +149,10 @@ type Target struct {
 	fingerprint    string
 	metricLabels   []Label
 	labelsOnAll    bool
+	startTLS       starttls.Protocol
+	clientCert     []tls.Certificate
+	tlsMin, tlsMax uint16
+	proxy          *url.URL
 }
 
 // Duration is a TOML string such as "30s" or "5m". It remembers whether
@@ -294,6 +331,9 @@ func (c *Config) fillDefaults(md toml.MetaData) {
 		if t.CRL == "" {
 			t.CRL = string(probe.CRLAuto)
 		}
+		if t.IPFamily == "" {
+			t.IPFamily = "any"
+		}
 	}
 }
 
@@ -369,6 +409,28 @@ func (c *Config) validate(loc *locator, path string) []error {
 		global("target", "%d targets, more than the %d one agent takes; shard the fleet", len(c.Targets), maxTargetsPerFile)
 	}
 	var err error
+	if c.CAFile != "" {
+		if c.roots, err = c.files.pool(c.CAFile); err != nil {
+			global("ca_file", "%v", err)
+		}
+	}
+	responder := func(key, format string, args ...any) {
+		line := loc.find(func(header string, _ int) bool { return header == "responder" }, key)
+		errs = append(errs, fmt.Errorf("%s:%d: [responder] %s: %s", path, line, key, fmt.Sprintf(format, args...)))
+	}
+	if c.Responder.CAFile != "" {
+		if c.Responder.rootCAs, err = c.files.pool(c.Responder.CAFile); err != nil {
+			responder("ca_file", "%v", err)
+		}
+	}
+	if c.Responder.ProxyURL != "" {
+		if c.Responder.proxy, err = parseProxyURL(c.Responder.ProxyURL); err != nil {
+			responder("proxy_url", "%v", err)
+		}
+	}
+	if h := c.Responder.HostHeader; h != "" && !hostHeaderRE.MatchString(h) {
+		responder("host_header", "%q is not a host name with an optional :port", h)
+	}
 	if c.dialPolicy, err = c.Network.policy(); err != nil {
 		global(err.(*networkError).key, "%s", err.(*networkError).msg)
 	}
@@ -405,7 +467,8 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 		if endpoint, err := ParseEndpoint(t.Endpoint); err != nil {
 			fail("endpoint", "%q: %v", t.Endpoint, err)
 		} else {
-			t.Endpoint = endpoint
+			t.Endpoint = endpoint.HostPort
+			t.startTLS = endpoint.StartTLS
 		}
 	case t.CertFile != "":
 		if t.IssuerFile == "" {
@@ -430,7 +493,10 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 		if t.roots, err = c.files.pool(t.CAFile); err != nil {
 			fail("ca_file", "%v", err)
 		}
+	} else {
+		t.roots = c.roots
 	}
+	t.validateReach(fail)
 	if t.IssuerFile != "" {
 		if t.issuer, err = c.files.certificate(t.IssuerFile); err != nil {
 			fail("issuer_file", "%v", err)
@@ -485,7 +551,9 @@ func fingerprint(t *Target, files *fileCache) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q|%q|%s|%q|%v|%q|%q|%v|%v|%q|%q|%q|%q", t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile,
 		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash, t.ALPN, t.ResponderSignerFile, t.CRL)
-	for _, f := range []string{t.CAFile, t.IssuerFile, t.CertFile, t.ResponderSignerFile} {
+	fmt.Fprintf(h, "|%q|%q|%q|%v|%q|%q|%q|%q|%q", t.startTLS, t.ClientCertFile, t.ClientKeyFile, t.InsecureSkipVerify,
+		t.IPFamily, t.TLSMinVersion, t.TLSMaxVersion, t.ProxyURL, t.ResponderHost)
+	for _, f := range []string{t.CAFile, t.IssuerFile, t.CertFile, t.ResponderSignerFile, t.ClientCertFile, t.ClientKeyFile} {
 		if f != "" {
 			sum := files.sum(f)
 			h.Write(sum[:])
@@ -525,9 +593,13 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 	if t.CertIDHash == "sha256" {
 		spec.Hash = crypto.SHA256
 	}
+	spec.ResponderHost = cmp.Or(t.ResponderHost, c.Responder.HostHeader)
+	spec.ResponderProxy = t.proxy
 	if t.Endpoint != "" {
 		spec.Staple = &probe.StapleRequest{Endpoint: t.Endpoint, ServerName: t.ServerName, Roots: t.roots,
-			Issuer: t.issuer, AllAddresses: t.Addresses == "all", Resolver: resolver, ALPN: t.ALPN}
+			Issuer: t.issuer, AllAddresses: t.Addresses == "all", Resolver: resolver, ALPN: t.ALPN,
+			StartTLS: t.startTLS, ClientCertificates: t.clientCert, SkipChainVerify: t.InsecureSkipVerify,
+			Family: ipFamilies[t.IPFamily], TLSMinVersion: t.tlsMin, TLSMaxVersion: t.tlsMax, Proxy: t.proxy}
 	}
 	return spec
 }
@@ -563,7 +635,7 @@ func Standalone(c *Config, t *Target) error {
 func (c *Config) AdhocTarget(endpoint, serverName string) (*Target, error) {
 	yes := true
 	t := &Target{Endpoint: endpoint, ServerName: serverName, Schedule: c.DefaultSchedule, Timeout: c.DefaultTimeout,
-		RequireStaple: "auto", QueryResponder: &yes, Method: "auto", Addresses: "first", CertIDHash: "sha1", ALPN: DefaultALPN, CRL: "auto", adhoc: true}
+		RequireStaple: "auto", QueryResponder: &yes, Method: "auto", Addresses: "first", CertIDHash: "sha1", ALPN: DefaultALPN, CRL: "auto", IPFamily: "any", adhoc: true}
 	var errs []error
 	t.validate(c, func(key, format string, args ...any) {
 		errs = append(errs, fmt.Errorf("endpoint %q: %s: %s", endpoint, key, fmt.Sprintf(format, args...)))

@@ -27,6 +27,21 @@ func TestParseEndpoint(t *testing.T) {
 		{in: ":443", bad: true},
 		{in: "a b:443", bad: true},
 		{in: "host:", bad: true},
+		{in: "smtp://mail.example.com", want: "smtp://mail.example.com:25"},
+		{in: "submission://mail.example.com", want: "smtp://mail.example.com:587"},
+		{in: "SMTP://127.0.0.1:2525", want: "smtp://127.0.0.1:2525"},
+		{in: "imap://mail.example.com", want: "imap://mail.example.com:143"},
+		{in: "ldap://[::1]", want: "ldap://[::1]:389"},
+		{in: "postgres://db.example.com", want: "postgres://db.example.com:5432"},
+		{in: "xmpp-server://chat.example.com", want: "xmpp-server://chat.example.com:5269"},
+		{in: "smtps://mail.example.com", want: "mail.example.com:465"},
+		{in: "imaps://mail.example.com", want: "mail.example.com:993"},
+		{in: "pop3s://mail.example.com", want: "mail.example.com:995"},
+		{in: "ldaps://ldap.example.com", want: "ldap.example.com:636"},
+		{in: "mqtts://broker.example.com", want: "broker.example.com:8883"},
+		{in: "gopher://host", bad: true},
+		{in: "smtp://user@host", bad: true},
+		{in: "smtp://host:https", bad: true},
 	}
 	for _, c := range cases {
 		t.Run(c.in, func(t *testing.T) {
@@ -37,7 +52,7 @@ func TestParseEndpoint(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || got != c.want {
+			if err != nil || got.String() != c.want {
 				t.Errorf("ParseEndpoint(%q) = %q, %v; want %q", c.in, got, err, c.want)
 			}
 		})
@@ -45,7 +60,7 @@ func TestParseEndpoint(t *testing.T) {
 }
 
 func FuzzParseEndpoint(f *testing.F) {
-	for _, s := range []string{"www.example.com:443", "https://[::1]:8443/x", "host:https", "::1", "a:b:c"} {
+	for _, s := range []string{"www.example.com:443", "https://[::1]:8443/x", "host:https", "::1", "a:b:c", "smtp://h", "ldaps://[::1]"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
@@ -54,7 +69,7 @@ func FuzzParseEndpoint(f *testing.F) {
 			return
 		}
 		// A normalised endpoint parses to itself.
-		again, err := ParseEndpoint(got)
+		again, err := ParseEndpoint(got.String())
 		if err != nil || again != got {
 			t.Fatalf("ParseEndpoint(%q) = %q, which parses to %q, %v", s, got, again, err)
 		}

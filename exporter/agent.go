@@ -166,7 +166,9 @@ func (a *Agent) applyConfig(cfg *config.Config) {
 		a.probeSlots = make(chan struct{}, cfg.MaxConcurrentProbeRequests)
 	}
 	a.mu.Unlock()
-	a.pool.SetClient(probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: a.opts.Resolver}))
+	clientOpts := cfg.ClientOptions()
+	clientOpts.Resolver = a.opts.Resolver
+	a.pool.SetClient(probe.NewHTTPClient(clientOpts))
 	a.sched.setCRLs(a.crlPool(cfg))
 	a.sched.apply(cfg)
 }
@@ -175,7 +177,8 @@ func (a *Agent) applyConfig(cfg *config.Config) {
 // settings hold, else a new one. CRL URLs come from certificates, so its
 // downloads run as remote input under the network policy.
 func (a *Agent) crlPool(cfg *config.Config) *crl.Pool {
-	key := fmt.Sprintf("%d|%s|%d|%q|%q", cfg.CRL.MaxBytes, cfg.CRL.Refresh.Duration, cfg.Responder.MaxRedirects, cfg.Network.Allow, cfg.Network.Deny)
+	key := fmt.Sprintf("%d|%s|%d|%q|%q|%q|%q", cfg.CRL.MaxBytes, cfg.CRL.Refresh.Duration, cfg.Responder.MaxRedirects, cfg.Network.Allow, cfg.Network.Deny,
+		cfg.Responder.CAFile, cfg.Responder.ProxyURL)
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.crls != nil && key == a.crlKey {
@@ -184,8 +187,12 @@ func (a *Agent) crlPool(cfg *config.Config) *crl.Pool {
 	if a.crls != nil {
 		a.crls.Close()
 	}
+	clientOpts := cfg.ClientOptions()
+	clientOpts.Resolver = a.opts.Resolver
 	a.crls = crl.NewPool(crl.PoolOptions{
-		Client:    probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: cfg.Responder.MaxRedirects, Resolver: a.opts.Resolver}),
+		// The responders' client settings ([responder] ca_file, proxy_url)
+		// serve CRL downloads too.
+		Client:    probe.NewHTTPClient(clientOpts),
 		MaxBytes:  cfg.CRL.MaxBytes,
 		Refresh:   cfg.CRL.Refresh.Duration,
 		UserAgent: a.opts.UserAgent,

@@ -220,7 +220,7 @@ func (e *emitter) target(s snapshot) {
 		e.endpoint(name, ep, require, responder)
 	}
 	if len(rep.Endpoints) == 0 && rep.Cert != nil {
-		e.certInfo(name, "", rep.Cert, rep.Leaf, responder, "false", "")
+		e.certInfo(name, "", rep.Cert, rep.Leaf, responder, "false", "", "", "")
 	}
 	for _, r := range rep.Responders {
 		if r.Response != nil && r.Response.Valid {
@@ -268,7 +268,11 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	if !ep.HandshakeOK || ep.Cert == nil {
 		return
 	}
-	e.certInfo(name, addr, ep.Cert, ep.Leaf, responder, strconv.FormatBool(require.Requires(ep.Cert.MustStaple)), strconv.FormatBool(ep.ChainVerified))
+	chainVerified := strconv.FormatBool(ep.ChainVerified)
+	if ep.ChainSkipped {
+		chainVerified = "skipped"
+	}
+	e.certInfo(name, addr, ep.Cert, ep.Leaf, responder, strconv.FormatBool(require.Requires(ep.Cert.MustStaple)), chainVerified, ep.TLSVersion, ep.TLSCipher)
 	e.emit(mStaplePresent, boolValue(ep.StaplePresent), name, addr)
 	if ep.Staple == nil {
 		return
@@ -279,14 +283,14 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	}
 }
 
-func (e *emitter) certInfo(name, addr string, c *probe.CertInfo, leaf *x509.Certificate, responder, stapleRequired, chainVerified string) {
+func (e *emitter) certInfo(name, addr string, c *probe.CertInfo, leaf *x509.Certificate, responder, stapleRequired, chainVerified, tlsVersion, tlsCipher string) {
 	fingerprint := ""
 	if leaf != nil {
 		sum := sha256.Sum256(leaf.Raw)
 		fingerprint = hex.EncodeToString(sum[:])
 	}
 	e.emit(mCertInfo, 1, name, addr, c.SerialNumber, c.Subject, c.Issuer, c.NotAfter.UTC().Format(time.RFC3339),
-		fingerprint, responder, strconv.FormatBool(c.MustStaple), stapleRequired, string(c.Posture), chainVerified)
+		fingerprint, responder, strconv.FormatBool(c.MustStaple), stapleRequired, string(c.Posture), chainVerified, tlsVersion, tlsCipher)
 }
 
 // sharedResponder is one responder URL as the scrape shows it: its most

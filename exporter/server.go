@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -144,9 +145,14 @@ func exposition(g prometheus.Gatherer) string {
 	return b.String()
 }
 
-// resolvedTOML shows the target as it runs. The configuration holds no
-// secrets today; if one is added, blank it here.
+// resolvedTOML shows the target as it runs. A proxy_url's password is
+// the one secret the configuration holds; it is blanked here.
 func resolvedTOML(t *config.Target) string {
+	shown := *t
+	if u, err := url.Parse(shown.ProxyURL); err == nil && shown.ProxyURL != "" {
+		shown.ProxyURL = u.Redacted()
+	}
+	t = &shown
 	var b bytes.Buffer
 	if err := toml.NewEncoder(&b).Encode(struct {
 		Target *config.Target `toml:"target"`
@@ -170,9 +176,9 @@ func probeLog(rep *probe.Report, now time.Time) string {
 		if e.Address == "" {
 			logger.Error("could not resolve the endpoint")
 		} else if e.HandshakeOK {
-			logger.Info("handshake completed", "address", e.Address, "tls_version", e.TLSVersion,
+			logger.Info("handshake completed", "address", e.Address, "tls_version", e.TLSVersion, "tls_cipher", e.TLSCipher,
 				"alpn", e.ALPN, "resolve", e.Timings.Resolve, "connect", e.Timings.Connect, "tls", e.Timings.TLS,
-				"chain_verified", e.ChainVerified, "chain_incomplete", e.ChainIncomplete, "issuer_source", e.IssuerSource)
+				"chain_verified", e.ChainVerified, "chain_skipped", e.ChainSkipped, "chain_incomplete", e.ChainIncomplete, "issuer_source", e.IssuerSource)
 		} else {
 			logger.Error("handshake failed", "address", e.Address)
 		}

@@ -1,6 +1,7 @@
 package probe
 
 import (
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
@@ -23,6 +24,9 @@ type ClientOptions struct {
 	// system roots.
 	Resolver *net.Resolver
 	RootCAs  *x509.CertPool
+	// Proxy, when set, carries every query (proxy_url); otherwise
+	// HTTP_PROXY, HTTPS_PROXY and NO_PROXY decide.
+	Proxy *url.URL
 }
 
 var errTooManyRedirects = errors.New("too many redirects")
@@ -58,7 +62,7 @@ func NewHTTPClient(opts ClientOptions) *http.Client {
 	}
 	return &http.Client{
 		Transport: &http.Transport{
-			Proxy:             proxyUnderPolicy,
+			Proxy:             proxyUnderPolicy(opts.Proxy),
 			DialContext:       dialFirst,
 			DisableKeepAlives: true,
 			ForceAttemptHTTP2: false,
@@ -83,22 +87,45 @@ func newDialer() *net.Dialer {
 	return &net.Dialer{ControlContext: controlDial}
 }
 
-// proxyUnderPolicy honours HTTP(S)_PROXY and NO_PROXY. Through a proxy the
-// agent dials only the proxy, which the operator configured; a URL's host
-// given as a literal address is still checked against the policy, since
-// the proxy would connect to it on the agent's behalf.
-func proxyUnderPolicy(req *http.Request) (*url.URL, error) {
-	proxy, err := http.ProxyFromEnvironment(req)
-	if err != nil || proxy == nil {
-		return proxy, err
+type proxyOverrideKey struct{}
+
+// withProxyOverride makes the client send this query through proxy,
+// whatever its own setting; a nil proxy changes nothing.
+func withProxyOverride(ctx context.Context, proxy *url.URL) context.Context {
+	if proxy == nil {
+		return ctx
 	}
-	if s := scopeOf(req.Context()); s != nil {
-		if addr, perr := netip.ParseAddr(req.URL.Hostname()); perr == nil {
-			if err := s.policy.Check(addr, s.currentOrigin()); err != nil {
-				return nil, err
-			}
+	return context.WithValue(ctx, proxyOverrideKey{}, proxy)
+}
+
+func proxyOverride(ctx context.Context) *url.URL {
+	u, _ := ctx.Value(proxyOverrideKey{}).(*url.URL)
+	return u
+}
+
+// proxyUnderPolicy returns the transport's proxy function: the
+// configured proxy when there is one, else HTTP(S)_PROXY and NO_PROXY.
+// Through a proxy the agent dials only the proxy, which the operator
+// configured; a URL's host given as a literal address is still checked
+// against the policy, since the proxy would connect to it on the agent's
+// behalf.
+func proxyUnderPolicy(configured *url.URL) func(*http.Request) (*url.URL, error) {
+	return func(req *http.Request) (*url.URL, error) {
+		proxy, err := cmp.Or(proxyOverride(req.Context()), configured), error(nil)
+		if proxy == nil {
+			proxy, err = http.ProxyFromEnvironment(req)
 		}
-		s.proxied.Store(true)
+		if err != nil || proxy == nil {
+			return proxy, err
+		}
+		if s := scopeOf(req.Context()); s != nil {
+			if addr, perr := netip.ParseAddr(req.URL.Hostname()); perr == nil {
+				if err := s.policy.Check(addr, s.currentOrigin()); err != nil {
+					return nil, err
+				}
+			}
+			s.proxied.Store(true)
+		}
+		return proxy, nil
 	}
-	return proxy, nil
 }

@@ -162,7 +162,11 @@ func queryKey(req ResponderRequest) (string, bool) {
 	if err != nil {
 		return "", false
 	}
-	return fmt.Sprintf("%s|%s|%d|%s|%s", req.URL, req.Method, req.Origin, id.key(), policyKey(req.Policy)), true
+	proxy := ""
+	if req.Proxy != nil {
+		proxy = req.Proxy.String()
+	}
+	return fmt.Sprintf("%s|%s|%d|%s|%s|%q|%q", req.URL, req.Method, req.Origin, id.key(), policyKey(req.Policy), req.HostHeader, proxy), true
 }
 
 // policyKey keeps answers judged under different trust settings apart:

@@ -18,6 +18,10 @@ const (
 	ReasonConnect      Reason = "connect"
 	ReasonTimeout      Reason = "timeout"
 	ReasonTLSHandshake Reason = "tls_handshake"
+	// ReasonStartTLSRefused means the server does not offer STARTTLS or
+	// refused it; ReasonStartTLSFailed that the dialogue broke down.
+	ReasonStartTLSRefused Reason = "starttls_refused"
+	ReasonStartTLSFailed  Reason = "starttls_failed"
 	// ReasonAddressDenied means the network policy refused an address
 	// before any connection was made, for an endpoint or a responder.
 	ReasonAddressDenied Reason = "address_denied"
@@ -75,6 +79,8 @@ var reasonDescriptions = map[Reason]string{
 	ReasonConnect:                    "the TCP connection to the endpoint failed",
 	ReasonTimeout:                    "the endpoint did not finish the handshake before the timeout",
 	ReasonTLSHandshake:               "the TLS handshake failed",
+	ReasonStartTLSRefused:            "the server does not offer STARTTLS or refused it",
+	ReasonStartTLSFailed:             "the STARTTLS dialogue before the TLS handshake failed",
 	ReasonAddressDenied:              "the network policy denies the address; no connection was made",
 	ReasonIssuerMissing:              "the issuer certificate was not served, not in the trust roots and not configured, so the staple cannot be verified",
 	ReasonStapleMissing:              "the server sent no OCSP staple",
@@ -130,7 +136,7 @@ func init() {
 // for pre-creating counter series.
 func AllReasons() []Reason {
 	return []Reason{
-		ReasonDNS, ReasonConnect, ReasonTimeout, ReasonTLSHandshake, ReasonAddressDenied, ReasonIssuerMissing,
+		ReasonDNS, ReasonConnect, ReasonTimeout, ReasonTLSHandshake, ReasonStartTLSRefused, ReasonStartTLSFailed, ReasonAddressDenied, ReasonIssuerMissing,
 		ReasonStapleMissing, ReasonStapleMalformed, ReasonStapleWrongCert, ReasonStapleBadSignature,
 		ReasonStapleUnauthorizedSigner, ReasonStapleExpired, ReasonStapleNotYetValid,
 		ReasonStapleRevoked, ReasonStapleUnknown, ReasonMustStapleViolated,

@@ -56,8 +56,16 @@ type ResponderRequest struct {
 	RequireNonce bool
 	MaxBodyBytes int64
 	UserAgent    string
-	Now          func() time.Time
-	Policy       VerifyPolicy
+	// HostHeader, when set, replaces the Host header, for responders
+	// behind a load balancer that routes by name (openssl ocsp -header).
+	// The connection still goes to URL's host; through a forward proxy
+	// the request-target, which the proxy goes by, names HostHeader too.
+	HostHeader string
+	// Proxy, when set, carries this query instead of the client's own
+	// proxy setting: a target's proxy_url.
+	Proxy  *url.URL
+	Now    func() time.Time
+	Policy VerifyPolicy
 	// Dial is the network policy; Origin says who named URL.
 	Dial   *DialPolicy
 	Origin Origin
@@ -155,7 +163,7 @@ func Responder(ctx context.Context, client *http.Client, req ResponderRequest) *
 }
 
 func query(ctx context.Context, client *http.Client, req ResponderRequest) *ResponderResult {
-	ctx = withDialScope(ctx, req.Dial, req.Origin)
+	ctx = withProxyOverride(withDialScope(ctx, req.Dial, req.Origin), req.Proxy)
 	res := &ResponderResult{URL: req.URL, Nonce: NonceNotSent}
 	if req.Leaf == nil || req.Issuer == nil {
 		res.addTransport(ReasonIssuerMissing, "the leaf and its issuer are both needed to build a request")
@@ -173,6 +181,9 @@ func query(ctx context.Context, client *http.Client, req ResponderRequest) *Resp
 	}
 	res.Method = httpReq.Method
 	httpReq.Header.Set("User-Agent", req.UserAgent)
+	if req.HostHeader != "" {
+		httpReq.Host = req.HostHeader
+	}
 
 	trace := &httpphase.Trace{}
 	httpReq = httpReq.WithContext(httptrace.WithClientTrace(httpReq.Context(), trace.ClientTrace()))

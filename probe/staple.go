@@ -2,16 +2,19 @@ package probe
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
+	"net/url"
 	"slices"
 	"time"
 
 	"github.com/ocspwatch/ocspwatch/internal/httpphase"
+	"github.com/ocspwatch/ocspwatch/probe/starttls"
 )
 
 // DefaultSkew is the clock-skew tolerance applied to OCSP time windows.
@@ -34,8 +37,23 @@ type StapleRequest struct {
 	// ALPN lists the application protocols offered, in order; empty
 	// offers none.
 	ALPN []string
-	// TLSMaxVersion pins the highest TLS version offered; 0 means the default.
-	TLSMaxVersion uint16
+	// TLSMinVersion and TLSMaxVersion bound the TLS versions offered;
+	// zero means TLS 1.2 and the library's highest.
+	TLSMinVersion, TLSMaxVersion uint16
+	// StartTLS is the plain-text dialogue run before the handshake;
+	// empty for TLS from the first byte.
+	StartTLS starttls.Protocol
+	// ClientCertificates are presented when the server asks for one.
+	ClientCertificates []tls.Certificate
+	// SkipChainVerify leaves the served chain unjudged (insecure_skip_verify):
+	// ChainSkipped is reported instead. The staple is still verified in
+	// full, against its issuer.
+	SkipChainVerify bool
+	// Family limits the addresses a name resolves to; IPAny takes all.
+	Family IPFamily
+	// Proxy, when set, is an http:// proxy the endpoint is reached
+	// through with CONNECT; the proxy resolves the endpoint's name.
+	Proxy *url.URL
 	// Resolver defaults to net.DefaultResolver.
 	Resolver *net.Resolver
 	// Dial is the network policy; Origin says who named Endpoint.
@@ -68,6 +86,8 @@ type StapleResult struct {
 	// handshake failed; nothing after it is then filled.
 	HandshakeOK bool
 	TLSVersion  string
+	// TLSCipher is crypto/tls's name for the negotiated cipher suite.
+	TLSCipher string
 	// ALPN is the application protocol the server chose, if any.
 	ALPN string
 
@@ -79,7 +99,9 @@ type StapleResult struct {
 	IssuerSource    string
 	ChainIncomplete bool
 	ChainVerified   bool
-	ChainError      string
+	// ChainSkipped: the chain was not judged (SkipChainVerify).
+	ChainSkipped bool
+	ChainError   string
 	// Path runs from the leaf up, each certificate issued by the next: the
 	// verified path through the trust roots when there is one, else as far
 	// as the served chain and the issuer go. Revocation is checked along it.
@@ -111,11 +133,20 @@ func Staple(ctx context.Context, req StapleRequest) []*StapleResult {
 		serverName = host
 	}
 
+	if req.Proxy != nil {
+		// The proxy resolves the name: agents behind an egress proxy
+		// often cannot resolve outside names themselves.
+		return []*StapleResult{handshake(ctx, req, req.Endpoint, serverName)}
+	}
+
 	start := time.Now()
 	addrs, err := resolve(ctx, req.Resolver, host)
 	resolveTime := time.Since(start)
 	if net.ParseIP(host) != nil {
 		resolveTime = 0
+	}
+	if err == nil {
+		addrs, err = req.Family.filter(host, addrs)
 	}
 	if err != nil {
 		reason := ReasonDNS
@@ -167,7 +198,7 @@ func resolve(ctx context.Context, r *net.Resolver, host string) ([]net.IP, error
 func handshake(ctx context.Context, req StapleRequest, address, serverName string) *StapleResult {
 	r := &StapleResult{Address: address, ServerName: serverName}
 	start := time.Now()
-	conn, err := newDialer().DialContext(withDialScope(ctx, req.Dial, req.Origin), "tcp", address)
+	conn, err := connect(ctx, req, address)
 	r.Timings.Connect = time.Since(start)
 	if err != nil {
 		r.addNetProblem(ctx, ReasonConnect, "connect", err)
@@ -176,19 +207,34 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 	defer conn.Close()
 	// The handshake honours ctx, but a deadline on the socket also bounds
 	// the reads a hostile server could stall.
-	if dl, ok := ctx.Deadline(); ok {
-		_ = conn.SetDeadline(dl)
+	setDeadline := func() {
+		if dl, ok := ctx.Deadline(); ok {
+			_ = conn.SetDeadline(dl)
+		}
+	}
+	setDeadline()
+	// The STARTTLS dialogue counts as part of the TLS phase.
+	start = time.Now()
+	if req.StartTLS != "" {
+		err := starttls.Negotiate(ctx, conn, req.StartTLS, starttls.Options{ServerName: serverName})
+		// Negotiate clears the deadline it set.
+		setDeadline()
+		if err != nil {
+			r.Timings.TLS = time.Since(start)
+			r.addStartTLSProblem(ctx, err)
+			return r
+		}
 	}
 	tlsConn := tls.Client(conn, &tls.Config{
 		ServerName: serverName,
 		// Chain trust is judged and reported separately below, so an
 		// untrusted chain is still probed for its staple.
 		InsecureSkipVerify: true, //nolint:gosec // verified by hand in inspectChain
-		MinVersion:         tls.VersionTLS12,
+		MinVersion:         cmp.Or(req.TLSMinVersion, tls.VersionTLS12),
 		MaxVersion:         req.TLSMaxVersion,
 		NextProtos:         req.ALPN,
+		Certificates:       req.ClientCertificates,
 	})
-	start = time.Now()
 	err = tlsConn.HandshakeContext(ctx)
 	r.Timings.TLS = time.Since(start)
 	if err != nil {
@@ -198,6 +244,7 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 	state := tlsConn.ConnectionState()
 	r.HandshakeOK = true
 	r.TLSVersion = tls.VersionName(state.Version)
+	r.TLSCipher = tls.CipherSuiteName(state.CipherSuite)
 	r.ALPN = state.NegotiatedProtocol
 	if len(state.PeerCertificates) == 0 {
 		r.Problems = append(r.Problems, Problem{Reason: ReasonTLSHandshake, Detail: "server sent no certificate"})
@@ -275,6 +322,18 @@ func (r *StapleResult) verifyChain(req StapleRequest, serverName string, now tim
 			r.Issuer, r.IssuerSource = c, "chain"
 		}
 	}
+	if req.SkipChainVerify {
+		r.ChainSkipped, r.ChainError = true, "not verified: insecure_skip_verify is set"
+		r.Path = buildPath(r.Leaf, r.Issuer, r.Chain, nil)
+		if r.Issuer == nil {
+			r.ChainIncomplete = true
+			if req.Issuer != nil && r.Leaf.CheckSignatureFrom(req.Issuer) == nil {
+				r.Issuer, r.IssuerSource = req.Issuer, "configured"
+				r.Path = buildPath(r.Leaf, r.Issuer, r.Chain, nil)
+			}
+		}
+		return
+	}
 	chains, err := r.Leaf.Verify(x509.VerifyOptions{
 		Roots:         req.Roots,
 		Intermediates: intermediates,
@@ -311,6 +370,21 @@ func (r *StapleResult) addNetProblem(ctx context.Context, reason Reason, what st
 		reason = ReasonTimeout
 	}
 	r.Problems = append(r.Problems, Problem{Reason: reason, Detail: fmt.Sprintf("%s %s: %v", what, r.Address, err)})
+}
+
+// addStartTLSProblem names a failed dialogue: a refusal, a timeout like
+// any other phase's, or a dialogue gone wrong. The server's reply stays
+// in the detail, never in a label.
+func (r *StapleResult) addStartTLSProblem(ctx context.Context, err error) {
+	var refused *starttls.RefusedError
+	switch {
+	case errors.As(err, &refused):
+		r.Problems = append(r.Problems, Problem{Reason: ReasonStartTLSRefused, Detail: fmt.Sprintf("%s: %v", r.Address, err)})
+	case isTimeout(ctx, err):
+		r.Problems = append(r.Problems, Problem{Reason: ReasonTimeout, Detail: fmt.Sprintf("STARTTLS %s: %v", r.Address, err)})
+	default:
+		r.Problems = append(r.Problems, Problem{Reason: ReasonStartTLSFailed, Detail: fmt.Sprintf("%s: %v", r.Address, err)})
+	}
 }
 
 func isTimeout(ctx context.Context, err error) bool {

@@ -5,6 +5,7 @@ import (
 	"crypto"
 	"crypto/x509"
 	"fmt"
+	"net/url"
 	"sync"
 	"time"
 
@@ -47,8 +48,12 @@ type TargetSpec struct {
 	RequireStaple StapleRequirement
 	MaxBodyBytes  int64
 	UserAgent     string
-	Now           func() time.Time
-	Policy        VerifyPolicy
+	// ResponderHost replaces the Host header of responder queries;
+	// ResponderProxy carries them instead of the client's proxy setting.
+	ResponderHost  string
+	ResponderProxy *url.URL
+	Now            func() time.Time
+	Policy         VerifyPolicy
 	// Timeout bounds responder queries shared with other targets.
 	Timeout time.Duration
 	// Dial is the network policy. Adhoc marks a target named by a /probe
@@ -152,7 +157,7 @@ func queryAll(ctx context.Context, spec TargetSpec, pool *ResponderPool, urls []
 			results[i] = pool.Query(ctx, ResponderRequest{
 				URL: u, Leaf: leaf, Issuer: issuer, Method: spec.Method, Hash: spec.Hash,
 				Nonce: spec.Nonce, RequireNonce: spec.RequireNonce, MaxBodyBytes: spec.MaxBodyBytes,
-				UserAgent: spec.UserAgent, Policy: spec.Policy, Timeout: spec.Timeout, Dial: spec.Dial, Origin: origin,
+				UserAgent: spec.UserAgent, HostHeader: spec.ResponderHost, Proxy: spec.ResponderProxy, Policy: spec.Policy, Timeout: spec.Timeout, Dial: spec.Dial, Origin: origin,
 			})
 		}()
 	}

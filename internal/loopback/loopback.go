@@ -75,8 +75,8 @@ func serve(t testing.TB, banner []byte) string {
 	return ln.Addr().String()
 }
 
-// Resolver answers A lookups from records and everything else with no
-// answer, without sending a packet: Go's resolver talks to it through an
+// Resolver answers A and AAAA lookups from records (IPv4 addresses in A,
+// IPv6 ones in AAAA) and everything else with no answer, without sending a packet: Go's resolver talks to it through an
 // in-memory pipe, framed as DNS over TCP.
 func Resolver(records map[string][]net.IP) *net.Resolver {
 	return &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
@@ -111,11 +111,13 @@ func answerDNS(conn net.Conn, records map[string][]net.IP) {
 		_ = b.StartQuestions()
 		_ = b.Question(q)
 		_ = b.StartAnswers()
-		if q.Type == dnsmessage.TypeA {
-			for _, ip := range records[strings.TrimSuffix(q.Name.String(), ".")] {
-				var a [4]byte
-				copy(a[:], ip.To4())
-				_ = b.AResource(dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}, dnsmessage.AResource{A: a})
+		for _, ip := range records[strings.TrimSuffix(q.Name.String(), ".")] {
+			rh := dnsmessage.ResourceHeader{Name: q.Name, Class: dnsmessage.ClassINET, TTL: 60}
+			switch {
+			case q.Type == dnsmessage.TypeA && ip.To4() != nil:
+				_ = b.AResource(rh, dnsmessage.AResource{A: [4]byte(ip.To4())})
+			case q.Type == dnsmessage.TypeAAAA && ip.To4() == nil && ip.To16() != nil:
+				_ = b.AAAAResource(rh, dnsmessage.AAAAResource{AAAA: [16]byte(ip.To16())})
 			}
 		}
 		msg, err := b.Finish()

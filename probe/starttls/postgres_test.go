@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/internal/daemons"
 	"github.com/ocspwatch/ocspwatch/internal/proc"
 )
 
@@ -21,7 +22,7 @@ func TestPostgres(t *testing.T) {
 	chownTree(t, dir, "nobody")
 	data := dir + "/data"
 	init := startAs(t, "nobody", initdb, "-D", data, "-A", "trust", "-U", "postgres", "--no-sync")
-	proc.WaitFor(t, daemonStartLimit, "initdb to finish", init.Exited)
+	proc.WaitFor(t, daemons.StartLimit, "initdb to finish", init.Exited)
 	if init.ExitCode() != 0 {
 		t.Fatalf("initdb failed:\n%s", init.Output())
 	}
