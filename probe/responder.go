@@ -133,7 +133,10 @@ type ResponderResult struct {
 	// ResponseStatus is set whenever the body parsed as an OCSPResponse.
 	ResponseStatus ResponseStatus
 	Response       *Verification
-	Nonce          NonceState
+	// DER is the body of an HTTP 200 answer as received, for saving it
+	// (`check --response-out`, like `openssl ocsp -respout`).
+	DER   []byte
+	Nonce NonceState
 	// Up is true when the URL answered with a successful, well-formed
 	// OCSP response, whatever it said and whether or not it verified.
 	Up       bool
@@ -205,6 +208,7 @@ func query(ctx context.Context, client *http.Client, req ResponderRequest) *Resp
 		return res
 	}
 
+	res.DER = body
 	v := verifyResponse(body, req.Leaf, req.Issuer, req.Now(), req.Policy)
 	res.ResponseStatus = v.ResponseStatus
 	if !res.ContentTypeOK {
