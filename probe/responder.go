@@ -184,7 +184,7 @@ func query(ctx context.Context, client *http.Client, req ResponderRequest) *Resp
 	resp, err := client.Do(httpReq)
 	if err != nil {
 		res.Timings = trace.Timings(start, time.Now())
-		res.addTransport(classifyTransport(ctx, err, trace), err.Error())
+		res.addTransport(classifyTransport(ctx, err, trace), transportCause(err))
 		return res
 	}
 	defer resp.Body.Close()
@@ -300,6 +300,21 @@ func getURL(base *url.URL, der []byte) string {
 	u.Path = strings.TrimRight(u.Path, "/") + "/" + b64
 	u.Fragment, u.RawFragment = "", ""
 	return u.String()
+}
+
+// transportCause is err without the wrappers that repeat the request:
+// *url.Error prints the method and the whole GET URL, *net.OpError "dial
+// tcp". The dialed address stays, since a name may resolve to several.
+func transportCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Addr != nil {
+		return op.Addr.String() + ": " + netCause(op).Error()
+	}
+	return netCause(err).Error()
 }
 
 func classifyTransport(ctx context.Context, err error, trace *httpphase.Trace) Reason {

@@ -38,14 +38,16 @@ func writeNagios(w io.Writer, runs []checkRun, th thresholds, worst severity) {
 	}
 	fmt.Fprintln(w, line)
 	for _, r := range runs {
+		indent := ""
 		if len(runs) > 1 {
 			fmt.Fprintf(w, "%s: %s - %s\n", nagiosText(r.label), r.verdict.Status, nagiosText(nagiosSummary(r)))
+			indent = "  "
 		}
 		for _, f := range r.verdict.Findings {
-			fmt.Fprintf(w, "%s: %s\n", f.Severity, nagiosText(f.String()))
+			fmt.Fprintf(w, "%s%s: %s\n", indent, f.Severity, nagiosText(f.String()))
 		}
 		for _, n := range r.verdict.Notes {
-			fmt.Fprintf(w, "note: %s\n", nagiosText(n.String()))
+			fmt.Fprintf(w, "%snote: %s\n", indent, nagiosText(n.String()))
 		}
 	}
 }
