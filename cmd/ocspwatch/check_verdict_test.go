@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,6 +18,7 @@ import (
 	"github.com/ocspwatch/ocspwatch/internal/openssltest"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
 	"github.com/ocspwatch/ocspwatch/probe"
+	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
 
 func TestSeverityTableGradesEveryReason(t *testing.T) {
@@ -490,6 +493,74 @@ func TestBuiltBinaryCarriesTheRevision(t *testing.T) {
 		out, err := exec.Command(bin, args...).Output()
 		if err != nil || !strings.Contains(string(out), fmt.Sprintf("revision: %s", rev)) {
 			t.Errorf("%s %v: %v\n%s, want revision %s", bin, args, err, out, rev)
+		}
+	}
+}
+
+// TestCritDefaultMatchesTheStapleAlert: `check` pages when the bundled
+// OCSPStapleExpiring alert does.
+func TestCritDefaultMatchesTheStapleAlert(t *testing.T) {
+	rules, err := os.ReadFile("../../alerts/ocspwatch.rules.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(rules)
+	start := strings.Index(text, "alert: OCSPStapleExpiring")
+	if start < 0 {
+		t.Fatal("the rules have no OCSPStapleExpiring alert")
+	}
+	m := regexp.MustCompile(`ocsp_staple_next_update_timestamp_seconds - time\(\) < ([0-9]+)`).FindStringSubmatch(text[start:])
+	if m == nil {
+		t.Fatal("OCSPStapleExpiring has no threshold on the staple's NextUpdate")
+	}
+	app, _ := newApp(io.Discard, io.Discard)
+	for _, cmd := range app.Model().Commands {
+		if cmd.Name != "check" {
+			continue
+		}
+		for _, f := range cmd.Flags {
+			if f.Name != "crit" {
+				continue
+			}
+			d, err := time.ParseDuration(f.Default[0])
+			if err != nil || strconv.Itoa(int(d.Seconds())) != m[1] {
+				t.Errorf("check --crit defaults to %v, the alert fires below %ss", f.Default, m[1])
+			}
+			return
+		}
+	}
+	t.Fatal("check has no --crit flag")
+}
+
+// TestJudgeGradesCRLTimeToNextUpdate: a CRL in the report's chain check
+// is held to the thresholds like a staple, and shows in the perfdata.
+func TestJudgeGradesCRLTimeToNextUpdate(t *testing.T) {
+	p := newLivePKI(t)
+	now := time.Now().Truncate(time.Second) // a CRL's times are whole seconds
+	th := thresholds{warn: 4 * time.Hour, crit: 2 * time.Hour}
+	for _, tc := range []struct {
+		left time.Duration
+		want severity
+	}{
+		{left: 24 * time.Hour, want: sevOK},
+		{left: 3 * time.Hour, want: sevWarning},
+		{left: time.Hour, want: sevCritical},
+	} {
+		parsed, err := crl.Parse(p.inter.MustCRL(nil, now.Add(-time.Hour), now.Add(tc.left)), p.inter.Cert)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rep := &probe.Report{
+			Endpoints: []*probe.StapleResult{{Address: "127.0.0.1:443", HandshakeOK: true}},
+			Chain:     []*probe.ChainCert{{CRLs: []*probe.CRLResult{{URL: "http://127.0.0.1/ca.crl", Snapshot: &crl.Snapshot{CRL: parsed}}}}},
+		}
+		v := judge(rep, "127.0.0.1:443", th, now)
+		if v.Status != tc.want || (tc.want != sevOK && (len(v.Findings) != 1 || v.Findings[0].Reason != findingCRLExpiring)) {
+			t.Errorf("%s left: verdict %s %+v, want %s", tc.left, v.Status, v.Findings, tc.want)
+		}
+		perf := perfData(checkRun{label: "x", rep: rep, verdict: v, now: now}, "", th)
+		if want := fmt.Sprintf("'crl_ttl'=%ds;14400:;7200:", int(tc.left.Seconds())); !slices.Contains(perf, want) {
+			t.Errorf("%s left: perfdata %v lacks %s", tc.left, perf, want)
 		}
 	}
 }
