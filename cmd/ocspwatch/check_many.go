@@ -69,10 +69,12 @@ func (c *checkCommand) runAll(stdout, stderr io.Writer) int {
 	slots := make(chan struct{}, c.concurrency)
 	var wg sync.WaitGroup
 	for i, spec := range specs {
+		// Taking the slot before starting the goroutine bounds the
+		// goroutines too, not only the probes.
+		slots <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			slots <- struct{}{}
 			defer func() { <-slots }()
 			runCtx, cancel := context.WithTimeout(ctx, c.timeout)
 			defer cancel()
