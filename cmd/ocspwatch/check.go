@@ -55,7 +55,7 @@ func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd.Flag("no-responder", "Check the staple only; do not query OCSP responders.").BoolVar(&c.noResponder)
 	enumVar(cmd, "require-staple", "Whether a missing staple is a problem; auto means when the certificate is must-staple.", "auto", &c.requireStaple, "auto", "true", "false")
 	cmd.Flag("all-addresses", "Handshake with every address HOST resolves to, not only the first.").BoolVar(&c.allAddresses)
-	durationVar(cmd, "timeout", "Give up on the whole check after this long.", "10s", &c.timeout)
+	durationVar(cmd, "timeout", "Give up on each endpoint's check after this long.", "10s", &c.timeout)
 	durationVar(cmd, "skew", "Clock-skew tolerance for OCSP time windows.", "5m", &c.skew)
 	enumVar(cmd, "output", "Output format; nagios follows the monitoring-plugins guidelines (exit 0/1/2/3, perfdata).", "text", &c.output, "text", "json", "nagios")
 	cmd.Flag("alpn", "Application protocol to offer; repeatable, in order (default: h2, http/1.1). \"none\" offers none.").PlaceHolder("PROTO").StringsVar(&c.alpn)

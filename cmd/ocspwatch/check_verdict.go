@@ -216,7 +216,7 @@ func expiryFindings(rep *probe.Report, th thresholds, now time.Time) []finding {
 			return
 		}
 		out = append(out, finding{Severity: s, Reason: reason, Text: what + " expires soon",
-			Detail: fmt.Sprintf("NextUpdate %s is %s away, under %s %s", stamp(next), human.Duration(left), flag, limit)})
+			Detail: fmt.Sprintf("NextUpdate %s (%s), under %s %s", stamp(next), human.Expiry(next, now), flag, limit)})
 	}
 	for _, e := range rep.Endpoints {
 		if e.Staple != nil && e.Staple.Valid && e.Staple.NextUpdate != nil {
