@@ -170,16 +170,30 @@ func judge(rep *probe.Report, label string, th thresholds, now time.Time) verdic
 		v.Unreachable, v.Status, v.Cause = true, sevUnknown, unreachableCause(rep, label)
 		return v
 	}
+	located := locatedProblems(rep)
 	for _, p := range rep.Failures {
-		v.Findings = append(v.Findings, finding{Severity: gradeOf(p.Reason), Reason: string(p.Reason), Text: p.Reason.Describe(), Detail: p.Detail})
-	}
-	for _, p := range allProblems(rep) {
-		if slices.Contains(rep.Failures, p) {
-			continue
+		// A failure the lists do not hold (a report built by hand) is
+		// graded all the same: a failure never goes unseen.
+		if !slices.ContainsFunc(located, func(l locatedProblem) bool { return l.Problem == p }) {
+			located = append(located, locatedProblem{Problem: p})
 		}
-		n := finding{Reason: string(p.Reason), Text: p.Reason.Describe(), Detail: p.Detail}
-		if !slices.Contains(v.Notes, n) {
-			v.Notes = append(v.Notes, n)
+	}
+	for _, l := range located {
+		f := finding{Reason: string(l.Reason), Text: l.Reason.Describe(), Detail: l.Detail}
+		switch {
+		case l.where != "" && l.Detail != "":
+			f.Detail = l.where + ": " + l.Detail
+		case l.where != "":
+			f.Detail = l.where
+		}
+		switch {
+		case slices.Contains(rep.Failures, l.Problem):
+			f.Severity = gradeOf(l.Reason)
+			if !slices.Contains(v.Findings, f) {
+				v.Findings = append(v.Findings, f)
+			}
+		case !slices.Contains(v.Notes, f):
+			v.Notes = append(v.Notes, f)
 		}
 	}
 	for _, f := range expiryFindings(rep, th, now) {
@@ -241,17 +255,41 @@ func expiryFindings(rep *probe.Report, th thresholds, now time.Time) []finding {
 	return out
 }
 
-// allProblems lists every problem of a report, where it was found.
-func allProblems(rep *probe.Report) []probe.Problem {
-	var out []probe.Problem
+// locatedProblem is a problem and, when the report has several
+// addresses or responders, which one showed it.
+type locatedProblem struct {
+	probe.Problem
+	where string
+}
+
+// locatedProblems lists every problem of a report. The probe's failures
+// are drawn from these same lists, so membership in rep.Failures tells a
+// failure from a note; the location keeps two addresses that fail alike
+// apart.
+func locatedProblems(rep *probe.Report) []locatedProblem {
+	var out []locatedProblem
 	for _, e := range rep.Endpoints {
-		out = append(out, e.Problems...)
+		where := ""
+		if len(rep.Endpoints) > 1 {
+			where = e.Address
+		}
+		for _, p := range e.Problems {
+			out = append(out, locatedProblem{p, where})
+		}
 	}
 	for _, r := range rep.Responders {
-		out = append(out, r.Problems...)
+		where := ""
+		if len(rep.Responders) > 1 {
+			where = r.URL
+		}
+		for _, p := range r.Problems {
+			out = append(out, locatedProblem{p, where})
+		}
 	}
 	for _, c := range rep.Chain {
-		out = append(out, c.Problems...)
+		for _, p := range c.Problems {
+			out = append(out, locatedProblem{Problem: p})
+		}
 	}
 	return out
 }

@@ -228,3 +228,27 @@ func TestJudgeGradesCRLTimeToNextUpdate(t *testing.T) {
 		}
 	}
 }
+
+// TestJudgeKeepsAddressesApart: with several addresses, two that fail
+// alike are two findings, each naming its address, and a problem the
+// policy lets pass is a note, not a finding.
+func TestJudgeKeepsAddressesApart(t *testing.T) {
+	refused := []probe.Problem{{Reason: probe.ReasonConnect, Detail: "connection refused"}}
+	rep := &probe.Report{Endpoints: []*probe.StapleResult{
+		{Address: "127.0.0.1:443", Problems: refused},
+		{Address: "127.0.0.2:443", Problems: refused},
+		{Address: "127.0.0.3:443", HandshakeOK: true, Problems: []probe.Problem{{Reason: probe.ReasonStapleMissing}}},
+	}}
+	rep.Failures = probe.Evaluate(rep, probe.RequireAuto)
+	v := judge(rep, "www.test:443", thresholds{warn: 4 * time.Hour, crit: 2 * time.Hour}, time.Now())
+	want := []finding{
+		{Severity: sevCritical, Reason: "connect", Text: probe.ReasonConnect.Describe(), Detail: "127.0.0.1:443: connection refused"},
+		{Severity: sevCritical, Reason: "connect", Text: probe.ReasonConnect.Describe(), Detail: "127.0.0.2:443: connection refused"},
+	}
+	if v.Status != sevCritical || !slices.Equal(v.Findings, want) {
+		t.Errorf("verdict %s findings %+v, want CRITICAL %+v", v.Status, v.Findings, want)
+	}
+	if len(v.Notes) != 1 || v.Notes[0].Reason != "staple_missing" || v.Notes[0].Detail != "127.0.0.3:443" || v.Notes[0].Severity != sevOK {
+		t.Errorf("notes %+v, want the missing staple", v.Notes)
+	}
+}
