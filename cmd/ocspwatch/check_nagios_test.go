@@ -20,7 +20,7 @@ var pluginStatusRE = regexp.MustCompile(`^OCSP (OK|WARNING|CRITICAL|UNKNOWN) - (
 // 'label'=value[UOM];[warn];[crit];[min];[max], with the label quoted
 // (a quote doubled inside) or bare (no space, '=' or quote), value, min
 // and max in [-0-9.], warn and crit in the range format of §2.5.
-var perfItemRE = regexp.MustCompile(`^(?:'((?:[^'=]|'')+)'|([^ '=]+))=(-?[0-9.]+)(s|ms|us|%|B|KB|MB|GB|TB|c)?` +
+var perfItemRE = regexp.MustCompile(`^(?:'((?:[^']|'')+)'|([^ '=]+))=(-?[0-9.]+)(s|ms|us|%|B|KB|MB|GB|TB|c)?` +
 	`(?:;(` + rangeRE + `)?(?:;(` + rangeRE + `)?(?:;(-?[0-9.]+)?(?:;(-?[0-9.]+)?)?)?)?)?$`)
 
 const rangeRE = `@?(?:~|-?[0-9.]+)?:?(?:-?[0-9.]+)?`
@@ -144,5 +144,39 @@ func TestCheckNagiosUnknown(t *testing.T) {
 	_, out, _ := runCLI("check", closed, "--output", "nagios")
 	if want := "OCSP UNKNOWN - " + closed + ": connect: connection refused\n"; out != want {
 		t.Errorf("got %q, want %q", out, want)
+	}
+}
+
+// TestPerfItemQuotesLabels: a quote in a label is doubled, trailing empty
+// fields are dropped, and the result parses back to the same label.
+func TestPerfItemQuotesLabels(t *testing.T) {
+	for _, tc := range []struct {
+		label, value, warn, crit, min string
+		want                          string
+	}{
+		{
+			label: "staple_ttl",
+			value: "12345s",
+			warn:  "14400:",
+			crit:  "7200:",
+			want:  "'staple_ttl'=12345s;14400:;7200:",
+		},
+		{
+			label: "it's a=b",
+			value: "1s",
+			want:  "'it''s a=b'=1s",
+		},
+		{
+			label: "responder_time",
+			value: "0.120s",
+			min:   "0",
+			want:  "'responder_time'=0.120s;;;0",
+		},
+	} {
+		got := perfItem(tc.label, tc.value, tc.warn, tc.crit, tc.min)
+		m := perfItemRE.FindStringSubmatch(got)
+		if got != tc.want || m == nil || strings.ReplaceAll(m[1], "''", "'") != tc.label {
+			t.Errorf("perfItem(%q) = %q, want %q that parses back", tc.label, got, tc.want)
+		}
 	}
 }
