@@ -305,7 +305,9 @@ func TestAgainstNginxAndOpenSSL(t *testing.T) {
 			{[]string{"--cert", pki.pem(pki.revoked), "--issuer", pki.pem(pki.inter), "--url", pki.caSignedResponder.URL}, 1, []string{"response_revoked"}},
 			{[]string{"127.0.0.1:" + closed}, 2, []string{"connect"}},
 		} {
-			args := append([]string{"check", "--ca-file", pki.pem(pki.root), "--output", "json"}, tc.args...)
+			// openssl ocsp answers with a NextUpdate an hour out, under
+			// check's default --crit 2h.
+			args := append([]string{"check", "--ca-file", pki.pem(pki.root), "--output", "json", "--warn", "20m", "--crit", "10m"}, tc.args...)
 			out, err := exec.Command(binary, args...).Output()
 			code := 0
 			if ee, ok := err.(*exec.ExitError); ok {
@@ -373,7 +375,7 @@ func TestAgainstNginxAndOpenSSL(t *testing.T) {
 		}))
 		defer proxy.Close()
 		// The responder's name never resolves: only the proxy can reach it.
-		cmd := exec.Command(binary, "check", "--cert", pki.pem(pki.good), "--issuer", pki.pem(pki.inter), "--url", "http://ocsp.proxied.test/", "--method", "post")
+		cmd := exec.Command(binary, "check", "--cert", pki.pem(pki.good), "--issuer", pki.pem(pki.inter), "--url", "http://ocsp.proxied.test/", "--method", "post", "--warn", "20m", "--crit", "10m")
 		cmd.Env = append(withoutProxyEnv(), "HTTP_PROXY="+proxy.URL)
 		out, err := cmd.CombinedOutput()
 		if err != nil {

@@ -141,7 +141,10 @@ type ResponderResult struct {
 	// ResponseStatus is set whenever the body parsed as an OCSPResponse.
 	ResponseStatus ResponseStatus
 	Response       *Verification
-	Nonce          NonceState
+	// DER is the body of an HTTP 200 answer as received, for saving it
+	// (`check --response-out`, like `openssl ocsp -respout`).
+	DER   []byte
+	Nonce NonceState
 	// Up is true when the URL answered with a successful, well-formed
 	// OCSP response, whatever it said and whether or not it verified.
 	Up       bool
@@ -192,7 +195,7 @@ func query(ctx context.Context, client *http.Client, req ResponderRequest) *Resp
 	resp, err := client.Do(httpReq)
 	if err != nil {
 		res.Timings = trace.Timings(start, time.Now())
-		res.addTransport(classifyTransport(ctx, err, trace), err.Error())
+		res.addTransport(classifyTransport(ctx, err, trace), transportCause(err))
 		return res
 	}
 	defer resp.Body.Close()
@@ -216,6 +219,7 @@ func query(ctx context.Context, client *http.Client, req ResponderRequest) *Resp
 		return res
 	}
 
+	res.DER = body
 	v := verifyResponse(body, req.Leaf, req.Issuer, req.Now(), req.Policy)
 	res.ResponseStatus = v.ResponseStatus
 	if !res.ContentTypeOK {
@@ -307,6 +311,21 @@ func getURL(base *url.URL, der []byte) string {
 	u.Path = strings.TrimRight(u.Path, "/") + "/" + b64
 	u.Fragment, u.RawFragment = "", ""
 	return u.String()
+}
+
+// transportCause is err without the wrappers that repeat the request:
+// *url.Error prints the method and the whole GET URL, *net.OpError "dial
+// tcp". The dialed address stays, since a name may resolve to several.
+func transportCause(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Addr != nil {
+		return op.Addr.String() + ": " + netCause(op).Error()
+	}
+	return netCause(err).Error()
 }
 
 func classifyTransport(ctx context.Context, err error, trace *httpphase.Trace) Reason {

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/url"
+	"os"
 	"slices"
 	"time"
 
@@ -153,7 +154,7 @@ func Staple(ctx context.Context, req StapleRequest) []*StapleResult {
 		if isTimeout(ctx, err) {
 			reason = ReasonTimeout
 		}
-		return []*StapleResult{{ServerName: serverName, Timings: Timings{Resolve: resolveTime}, Problems: []Problem{{Reason: reason, Detail: fmt.Sprintf("resolve %q: %v", host, err)}}}}
+		return []*StapleResult{{ServerName: serverName, Timings: Timings{Resolve: resolveTime}, Problems: []Problem{{Reason: reason, Detail: dnsCause(err).Error()}}}}
 	}
 	if !req.AllAddresses {
 		addrs = addrs[:1]
@@ -201,7 +202,7 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 	conn, err := connect(ctx, req, address)
 	r.Timings.Connect = time.Since(start)
 	if err != nil {
-		r.addNetProblem(ctx, ReasonConnect, "connect", err)
+		r.addNetProblem(ctx, ReasonConnect, err)
 		return r
 	}
 	defer conn.Close()
@@ -238,7 +239,7 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 	err = tlsConn.HandshakeContext(ctx)
 	r.Timings.TLS = time.Since(start)
 	if err != nil {
-		r.addNetProblem(ctx, ReasonTLSHandshake, "TLS handshake", err)
+		r.addNetProblem(ctx, ReasonTLSHandshake, err)
 		return r
 	}
 	state := tlsConn.ConnectionState()
@@ -361,7 +362,10 @@ func (r *StapleResult) verifyChain(req StapleRequest, serverName string, now tim
 	}
 }
 
-func (r *StapleResult) addNetProblem(ctx context.Context, reason Reason, what string, err error) {
+// addNetProblem records a failure to reach the address. The detail is the
+// cause alone: the reason names the phase and r.Address the address, so
+// repeating them made "connect: connect ADDR: dial tcp ADDR: connect: ...".
+func (r *StapleResult) addNetProblem(ctx context.Context, reason Reason, err error) {
 	var denied *AddressDeniedError
 	switch {
 	case errors.As(err, &denied):
@@ -369,7 +373,31 @@ func (r *StapleResult) addNetProblem(ctx context.Context, reason Reason, what st
 	case isTimeout(ctx, err):
 		reason = ReasonTimeout
 	}
-	r.Problems = append(r.Problems, Problem{Reason: reason, Detail: fmt.Sprintf("%s %s: %v", what, r.Address, err)})
+	r.Problems = append(r.Problems, Problem{Reason: reason, Detail: netCause(err).Error()})
+}
+
+// netCause drops the wrappers that repeat the reason and the address:
+// *net.OpError prints "dial tcp ADDRESS: ", *os.SyscallError "connect: ".
+func netCause(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		err = op.Err
+	}
+	var sys *os.SyscallError
+	if errors.As(err, &sys) && sys.Err != nil {
+		err = sys.Err
+	}
+	return err
+}
+
+// dnsCause drops the "lookup HOST on SERVER: " that *net.DNSError
+// prints: the endpoint names the host already.
+func dnsCause(err error) error {
+	var dnsErr *net.DNSError
+	if errors.As(err, &dnsErr) && dnsErr.Err != "" {
+		return errors.New(dnsErr.Err)
+	}
+	return err
 }
 
 // addStartTLSProblem names a failed dialogue: a refusal, a timeout like

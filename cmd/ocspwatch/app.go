@@ -29,6 +29,7 @@ func newApp(stdout, stderr io.Writer) (*kingpin.Application, map[string]command)
 	app.ErrorWriter(stderr)
 	app.Terminate(nil)
 	app.HelpFlag.Short('h')
+	app.Version(version.Print("ocspwatch"))
 	commands := map[string]command{}
 	for _, c := range []command{&agentCommand{}, &checkCommand{}, &checkConfigCommand{}, &demoCommand{}, &versionCommand{}, &lintCommand{}} {
 		clause := c.register(app)
@@ -45,10 +46,16 @@ func run(args []string, stdout, stderr io.Writer) int {
 	app, commands := newApp(stdout, stderr)
 	selected, err := app.Parse(args)
 	if err != nil {
+		if nagiosRequested(args) {
+			// A plugin's usage error is UNKNOWN, on stdout, where the
+			// monitoring system reads it.
+			fmt.Fprintf(stdout, "OCSP UNKNOWN - %s\n", nagiosText(err.Error()))
+			return int(sevUnknown)
+		}
 		fmt.Fprintf(stderr, "ocspwatch: %s\n", oneLine(err.Error()))
 		return exitError
 	}
-	if selected == "" || helpRequested(args) {
+	if selected == "" || helpRequested(args) || versionRequested(args) {
 		return exitOK
 	}
 	return commands[selected].run(stdout, stderr)
@@ -77,4 +84,33 @@ func (v *versionCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 func (v *versionCommand) run(stdout, _ io.Writer) int {
 	fmt.Fprintln(stdout, version.Print("ocspwatch"))
 	return exitOK
+}
+
+// versionRequested: kingpin prints the version for --version but, with
+// Terminate(nil), goes on to select the default command; the version is
+// all that was asked for.
+func versionRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--version" {
+			return true
+		}
+		if a == "--" {
+			return false
+		}
+	}
+	return false
+}
+
+// nagiosRequested tells a usage error meant for a monitoring system,
+// which must be UNKNOWN (exit 3), from one meant for a person.
+func nagiosRequested(args []string) bool {
+	for i, a := range args {
+		if a == "--output=nagios" || (a == "--output" && i+1 < len(args) && args[i+1] == "nagios") {
+			return true
+		}
+		if a == "--" {
+			return false
+		}
+	}
+	return false
 }

@@ -1,14 +1,9 @@
 package main
 
 import (
-	"context"
 	"errors"
-	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -37,11 +32,19 @@ type checkCommand struct {
 	alpn          []string
 	vaFile        string
 	crl           crlFlags
+
+	// For scripts and Nagios/Icinga (check_many.go, check_nagios.go).
+	endpoints   []string
+	targetsFile string
+	concurrency int
+	warn, crit  time.Duration
+	stapleOut   string
+	responseOut string
 }
 
 func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd := app.Command("check", "Check one endpoint's staple and its OCSP responders once, and explain the verdict.")
-	cmd.Arg("endpoint", "HOST[:PORT] to handshake with; the port defaults to 443. Leave out with --cert.").StringVar(&c.endpoint)
+	cmd.Arg("endpoint", "HOST[:PORT] or https://HOST[:PORT][/path] to handshake with; the port defaults to 443. Several are checked concurrently. Leave out with --cert.").StringsVar(&c.endpoints)
 	cmd.Flag("servername", "SNI name to send, when HOST is an IP address or differs from the certificate's name.").StringVar(&c.serverName)
 	fileVar(cmd, "ca-file", "PEM bundle of trust roots for the chain verdict (default: the system roots).", &c.caFile)
 	fileVar(cmd, "issuer-file", "PEM issuer certificate, used when the server does not send it and with --cert.", &c.issuerFile)
@@ -53,42 +56,18 @@ func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd.Flag("no-responder", "Check the staple only; do not query OCSP responders.").BoolVar(&c.noResponder)
 	enumVar(cmd, "require-staple", "Whether a missing staple is a problem; auto means when the certificate is must-staple.", "auto", &c.requireStaple, "auto", "true", "false")
 	cmd.Flag("all-addresses", "Handshake with every address HOST resolves to, not only the first.").BoolVar(&c.allAddresses)
-	durationVar(cmd, "timeout", "Give up on the whole check after this long.", "10s", &c.timeout)
+	durationVar(cmd, "timeout", "Give up on each endpoint's check after this long.", "10s", &c.timeout)
 	durationVar(cmd, "skew", "Clock-skew tolerance for OCSP time windows.", "5m", &c.skew)
-	enumVar(cmd, "output", "Output format.", "text", &c.output, "text", "json")
+	enumVar(cmd, "output", "Output format; nagios follows the monitoring-plugins guidelines (exit 0/1/2/3, perfdata).", "text", &c.output, "text", "json", "nagios")
 	cmd.Flag("alpn", "Application protocol to offer; repeatable, in order (default: h2, http/1.1). \"none\" offers none.").PlaceHolder("PROTO").StringsVar(&c.alpn)
 	fileVar(cmd, "va-file", "PEM responder certificate to trust as a signer, as openssl ocsp -VAfile (RFC 6960 4.2.2.2, option 1).", &c.vaFile)
 	c.crl.register(cmd)
+	c.registerMany(cmd)
 	return cmd
 }
 
 func (c *checkCommand) run(stdout, stderr io.Writer) int {
-	spec, label, err := c.spec()
-	if err != nil {
-		fmt.Fprintf(stderr, "ocspwatch: check: %s\n", oneLine(err.Error()))
-		return exitError
-	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	ctx, cancel := context.WithTimeout(ctx, c.timeout)
-	defer cancel()
-	pool := probe.NewResponderPool(ctx, probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: probe.DefaultMaxRedirects}), 0, 0, nil)
-	rep := probe.RunTarget(ctx, spec, pool)
-	code := exitCode(rep)
-
-	if c.output == "json" {
-		if err := writeJSON(stdout, rep, label, code, time.Now()); err != nil {
-			fmt.Fprintf(stderr, "ocspwatch: check %s: %v\n", label, err)
-			return exitError
-		}
-		return code
-	}
-	if code == exitError {
-		fmt.Fprintf(stderr, "ocspwatch: check %s: %s\n", label, oneLine(unreachableReason(rep)))
-		return code
-	}
-	writeText(stdout, rep, label, time.Now())
-	return code
+	return c.runAll(stdout, stderr)
 }
 
 // spec turns flags into a probe target through the configuration's own
@@ -161,18 +140,6 @@ func (m keyToFlag) Replace(msg string) error {
 	return errors.New(strings.Join(lines, "; "))
 }
 
-// exitCode is 2 when nothing could be probed, 1 when a problem was found
-// and 0 when all is well.
-func exitCode(rep *probe.Report) int {
-	if unreachable(rep) {
-		return exitError
-	}
-	if !rep.Success {
-		return exitProblem
-	}
-	return exitOK
-}
-
 func unreachable(rep *probe.Report) bool {
 	if len(rep.Endpoints) > 0 {
 		for _, e := range rep.Endpoints {
@@ -188,18 +155,4 @@ func unreachable(rep *probe.Report) bool {
 		}
 	}
 	return len(rep.Responders) > 0
-}
-
-func unreachableReason(rep *probe.Report) string {
-	for _, e := range rep.Endpoints {
-		for _, p := range e.Problems {
-			return string(p.Reason) + ": " + p.Detail
-		}
-	}
-	for _, r := range rep.Responders {
-		for _, p := range r.Problems {
-			return string(p.Reason) + ": " + p.Detail
-		}
-	}
-	return "nothing answered"
 }

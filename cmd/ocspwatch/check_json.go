@@ -27,6 +27,29 @@ type checkJSON struct {
 	Responders     []responderJSON `json:"responders"`
 	Chain          []chainJSON     `json:"chain"`
 	Failures       []problemJSON   `json:"failures"`
+	// Added in schema version 1 without a bump: new fields only.
+	Verdict  string               `json:"verdict"`
+	Findings []verdictFindingJSON `json:"findings"`
+	Notes    []verdictFindingJSON `json:"notes"`
+	Error    string               `json:"error,omitempty"`
+}
+
+// verdictFindingJSON is one graded line of the verdict, or a note (no severity).
+type verdictFindingJSON struct {
+	Severity    string `json:"severity,omitempty"`
+	Reason      string `json:"reason"`
+	Description string `json:"description"`
+	Detail      string `json:"detail,omitempty"`
+}
+
+// manyJSON is the document for more than one endpoint: the worst verdict
+// and one checkJSON per endpoint, in the order named.
+type manyJSON struct {
+	SchemaVersion int            `json:"schema_version"`
+	Verdict       string         `json:"verdict"`
+	ExitCode      int            `json:"exit_code"`
+	Summary       map[string]int `json:"summary"`
+	Results       []checkJSON    `json:"results"`
 }
 
 type certJSON struct {
@@ -112,11 +135,38 @@ type problemJSON struct {
 	Detail      string `json:"detail,omitempty"`
 }
 
-func writeJSON(w io.Writer, rep *probe.Report, target string, code int, now time.Time) error {
+// writeJSONRuns prints one checkJSON document for one endpoint, and a
+// manyJSON document for several.
+func writeJSONRuns(w io.Writer, runs []checkRun, worst severity) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if len(runs) == 1 {
+		return enc.Encode(checkDoc(runs[0]))
+	}
+	out := manyJSON{SchemaVersion: 1, Verdict: worst.String(), ExitCode: worst.exitCode(), Summary: map[string]int{}, Results: []checkJSON{}}
+	for _, s := range []severity{sevOK, sevWarning, sevCritical, sevUnknown} {
+		out.Summary[s.String()] = 0
+	}
+	for _, r := range runs {
+		out.Summary[r.verdict.Status.String()]++
+		out.Results = append(out.Results, checkDoc(r))
+	}
+	return enc.Encode(out)
+}
+
+func checkDoc(run checkRun) checkJSON {
+	rep, v, now := run.rep, run.verdict, run.now
 	out := checkJSON{
-		SchemaVersion: 1, Target: target, CheckedAt: rep.Started.UTC(), Success: rep.Success,
-		ExitCode: code, Duration: rep.Duration.Seconds(), NoResponderURL: rep.NoResponderURL,
+		SchemaVersion: 1, Target: run.label, CheckedAt: rep.Started.UTC(), Success: v.Status == sevOK,
+		ExitCode: v.Status.exitCode(), Duration: rep.Duration.Seconds(), NoResponderURL: rep.NoResponderURL,
 		Endpoints: []endpointJSON{}, Responders: []responderJSON{}, Chain: chainToJSON(rep), Failures: problemsJSON(rep.Failures),
+		Verdict: v.Status.String(), Findings: []verdictFindingJSON{}, Notes: []verdictFindingJSON{}, Error: v.Cause,
+	}
+	for _, f := range v.Findings {
+		out.Findings = append(out.Findings, verdictFindingJSON{Severity: f.Severity.String(), Reason: f.Reason, Description: f.Text, Detail: f.Detail})
+	}
+	for _, n := range v.Notes {
+		out.Notes = append(out.Notes, verdictFindingJSON{Reason: n.Reason, Description: n.Text, Detail: n.Detail})
 	}
 	if c := rep.Cert; c != nil {
 		out.Certificate = &certJSON{Subject: c.Subject, Issuer: c.Issuer, Serial: c.SerialNumber, NotBefore: c.NotBefore.UTC(),
@@ -147,9 +197,7 @@ func writeJSON(w io.Writer, rep *probe.Report, target string, code int, now time
 		}
 		out.Responders = append(out.Responders, rj)
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return out
 }
 
 func verificationJSON(v *probe.Verification, now time.Time) *responseJSON {

@@ -72,7 +72,9 @@ func TestCheckAgainstOpenSSLStaplesOnTLS12And13(t *testing.T) {
 				t.Fatal(err)
 			}
 			defer srv.Close()
-			code, out, errOut := runCLI("check", srv.Addr, "--servername", "localhost", "--ca-file", p.rootFile, "--url", resp.URL, "--method", "post")
+			// openssl ocsp staples a NextUpdate an hour out, under the
+			// default --crit 2h.
+			code, out, errOut := runCLI("check", srv.Addr, "--servername", "localhost", "--ca-file", p.rootFile, "--url", resp.URL, "--method", "post", "--warn", "20m", "--crit", "10m")
 			if code != exitOK {
 				t.Fatalf("exit %d, want 0\n%s%s", code, out, errOut)
 			}
@@ -176,7 +178,8 @@ func TestCheckResponderOnly(t *testing.T) {
 	p := newLivePKI(t)
 	resp := openssltest.StartResponder(t, p.inter, p.signer, []openssltest.IndexEntry{{Cert: p.good.Cert}})
 	for _, method := range []string{"get", "post"} {
-		code, out, errOut := runCLI("check", "--cert", p.goodFile, "--issuer", p.interFile, "--url", resp.URL, "--method", method)
+		// openssl ocsp answers with a NextUpdate an hour out.
+		code, out, errOut := runCLI("check", "--cert", p.goodFile, "--issuer", p.interFile, "--url", resp.URL, "--method", method, "--warn", "20m", "--crit", "10m")
 		if code != exitOK || !strings.Contains(out, strings.ToUpper(method)+", HTTP 200") || !strings.Contains(out, "status       good") {
 			t.Errorf("%s: exit %d\n%s%s", method, code, out, errOut)
 		}
@@ -219,7 +222,7 @@ func TestCheckTextEscapesRemoteText(t *testing.T) {
 		Failures: []probe.Problem{{Reason: probe.ReasonStapleMissing, Detail: forged}},
 	}
 	var out bytes.Buffer
-	writeText(&out, rep, "host:443", time.Unix(0, 0))
+	writeText(&out, rep, "host:443", judge(rep, "host:443", thresholds{warn: 4 * time.Hour, crit: 2 * time.Hour}, time.Unix(0, 0)), time.Unix(0, 0))
 	text := out.String()
 	if strings.ContainsAny(text, "\x1b\r\a") {
 		t.Errorf("raw control characters reached the output: %q", text)
@@ -249,7 +252,7 @@ func TestCheckPinnedSignerAgainstOpenSSL(t *testing.T) {
 	pinFile := openssltest.WriteFile(t, dir, "va.pem", noEKU.PEM())
 	otherFile := openssltest.WriteFile(t, dir, "other.pem", other.PEM())
 	resp := openssltest.StartResponder(t, p.inter, noEKU, []openssltest.IndexEntry{{Cert: p.good.Cert}})
-	base := []string{"check", "--cert", p.goodFile, "--issuer", p.interFile, "--url", resp.URL}
+	base := []string{"check", "--cert", p.goodFile, "--issuer", p.interFile, "--url", resp.URL, "--warn", "20m", "--crit", "10m"}
 
 	code, out, errOut := runCLI(base...)
 	if code != exitProblem || !strings.Contains(out, "lacks the id-kp-OCSPSigning") {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -13,7 +14,7 @@ import (
 
 // writeText prints an interpreted report: what an SRE would otherwise
 // piece together from `openssl s_client -status` and `openssl ocsp`.
-func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
+func writeText(out io.Writer, rep *probe.Report, target string, v verdict, now time.Time) {
 	w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	defer w.Flush()
 	// Every value passes human.Safe: subjects, URLs and error details come
@@ -37,13 +38,13 @@ func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
 		fmt.Fprintln(w)
 		if e.Address == "" {
 			line("endpoint", "not resolved")
-			writeProblems(line, e.Problems)
+			writeProblems(line, e.Problems, rep.Failures)
 			continue
 		}
 		line("address", "%s%s", e.Address, sni(e.ServerName))
 		if !e.HandshakeOK {
 			line("handshake", "FAILED")
-			writeProblems(line, e.Problems)
+			writeProblems(line, e.Problems, rep.Failures)
 			continue
 		}
 		line("handshake", "%s%s in %s (connect %s, tls %s)", e.TLSVersion, alpnNote(e.ALPN), human.Duration(e.Timings.Resolve+e.Timings.Connect+e.Timings.TLS), human.Duration(e.Timings.Connect), human.Duration(e.Timings.TLS))
@@ -69,7 +70,7 @@ func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
 				line("agreement", "DISAGREE: the responders give a different status than the staple")
 			}
 		}
-		writeProblems(line, e.Problems)
+		writeProblems(line, e.Problems, rep.Failures)
 	}
 	if len(rep.Responders) == 0 && rep.NoResponderURL {
 		fmt.Fprintln(w)
@@ -98,20 +99,28 @@ func writeText(out io.Writer, rep *probe.Report, target string, now time.Time) {
 		if c := cacheSummary(r.Cache); c != "" {
 			line("caching", "%s", c)
 		}
-		writeProblems(line, r.Problems)
+		writeProblems(line, r.Problems, rep.Failures)
 	}
 	if len(rep.Chain) > 0 {
 		fmt.Fprintln(w)
 		writeChainText(line, rep, now)
 	}
 	fmt.Fprintln(w)
-	if rep.Success {
-		fmt.Fprintln(w, "verdict: OK")
+	if v.Unreachable {
+		fmt.Fprintf(w, "verdict: %s, %s\n", v.Status, human.Safe(v.Cause))
 		return
 	}
-	fmt.Fprintf(w, "verdict: %d problem(s)\n", len(rep.Failures))
-	for _, p := range rep.Failures {
-		fmt.Fprintf(w, "  - %s\n", human.Safe(p.String()))
+	// Only graded findings sit under the verdict; notes follow apart, so
+	// nothing that reads as a problem is printed beside OK.
+	fmt.Fprintf(w, "verdict: %s\n", v.Status)
+	for _, f := range v.Findings {
+		fmt.Fprintf(w, "  - %s\t%s\n", f.Severity, human.Safe(f.String()))
+	}
+	if len(v.Notes) > 0 {
+		fmt.Fprintln(w, "notes:")
+		for _, n := range v.Notes {
+			fmt.Fprintf(w, "  - %s\n", human.Safe(n.String()))
+		}
 	}
 }
 
@@ -148,9 +157,16 @@ func writeVerification(line func(string, string, ...any), v *probe.Verification,
 	}
 }
 
-func writeProblems(line func(string, string, ...any), ps []probe.Problem) {
+// writeProblems labels a problem that fails the check "problem" and one
+// the policy lets pass (a staple that is not required, a responder that
+// is down while the staple is fine) "note".
+func writeProblems(line func(string, string, ...any), ps, failures []probe.Problem) {
 	for _, p := range ps {
-		line("problem", "%s", p)
+		label := "note"
+		if slices.Contains(failures, p) {
+			label = "problem"
+		}
+		line(label, "%s", p)
 	}
 }
 
