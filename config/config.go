@@ -141,6 +141,7 @@ type Target struct {
 
 	// Filled by validation.
 	adhoc          bool
+	https          bool
 	parsedSchedule cron.Schedule
 	roots          *x509.CertPool
 	issuer         *x509.Certificate
@@ -325,9 +326,6 @@ func (c *Config) fillDefaults(md toml.MetaData) {
 		if t.CertIDHash == "" {
 			t.CertIDHash = "sha1"
 		}
-		if t.ALPN == nil {
-			t.ALPN = slices.Clone(DefaultALPN)
-		}
 		if t.CRL == "" {
 			t.CRL = string(probe.CRLAuto)
 		}
@@ -469,6 +467,7 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 		} else {
 			t.Endpoint = endpoint.HostPort
 			t.startTLS = endpoint.StartTLS
+			t.https = endpoint.HTTPS()
 		}
 	case t.CertFile != "":
 		if t.IssuerFile == "" {
@@ -540,6 +539,15 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 		}
 		if slices.Contains(t.Responders[:i], u) {
 			fail("responders", "%q is listed twice", u)
+		}
+	}
+	if t.ALPN == nil {
+		// h2 and http/1.1 are what HTTPS clients offer; a mail or
+		// directory server may refuse a handshake offering protocols it
+		// does not speak (Exim does, with no_application_protocol).
+		t.ALPN = []string{}
+		if t.https && t.startTLS == "" {
+			t.ALPN = slices.Clone(DefaultALPN)
 		}
 	}
 	t.fingerprint = fingerprint(t, c.files)

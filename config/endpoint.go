@@ -21,7 +21,13 @@ var errEndpointShape = errors.New("must be HOST[:PORT] or SCHEME://HOST[:PORT] (
 type Endpoint struct {
 	HostPort string
 	StartTLS starttls.Protocol
+	// Scheme is the URL scheme given, lower-cased; empty for HOST:PORT.
+	Scheme string
 }
+
+// HTTPS reports whether the endpoint speaks HTTPS, as far as its form
+// tells: a bare HOST:PORT or an https:// URL.
+func (e Endpoint) HTTPS() bool { return e.StartTLS == "" && (e.Scheme == "" || e.Scheme == "https") }
 
 // String is the endpoint in the form ParseEndpoint reads back to itself.
 func (e Endpoint) String() string {
@@ -51,7 +57,7 @@ func ParseEndpoint(s string) (Endpoint, error) {
 		if err != nil || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
 			return Endpoint{}, errEndpointShape
 		}
-		s, ep.StartTLS, port = u.Host, proto, defaultPort
+		s, ep.StartTLS, port, ep.Scheme = u.Host, proto, defaultPort, strings.ToLower(scheme)
 		if u.Port() == "" && !strings.HasSuffix(u.Host, ":") {
 			s = net.JoinHostPort(u.Hostname(), defaultPort)
 		}

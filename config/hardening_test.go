@@ -179,3 +179,33 @@ func TestTargetsShareOneParsedCAFile(t *testing.T) {
 		t.Error("targets sharing a ca_file got separate CertPools")
 	}
 }
+
+// TestALPNDefaultsToHTTPSOnly: h2 and http/1.1 are offered to HTTPS
+// endpoints only; mail servers such as Exim refuse a handshake offering
+// protocols they do not speak.
+func TestALPNDefaultsToHTTPSOnly(t *testing.T) {
+	cfg, err := Parse([]byte(`[[target]]
+name = "web"
+endpoint = "www.example.com"
+[[target]]
+name = "mail"
+endpoint = "smtp://mail.example.com"
+[[target]]
+name = "smtps"
+endpoint = "smtps://mail.example.com"
+[[target]]
+name = "mail-h2"
+endpoint = "mail.example.com:25"
+starttls = "smtp"
+alpn = ["h2"]
+`), "alpn.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"web": "h2,http/1.1", "mail": "", "smtps": "", "mail-h2": "h2"}
+	for _, tg := range cfg.Targets {
+		if got := strings.Join(tg.ALPN, ","); got != want[tg.Name] {
+			t.Errorf("%s: ALPN %q, want %q", tg.Name, got, want[tg.Name])
+		}
+	}
+}

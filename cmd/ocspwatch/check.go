@@ -32,6 +32,7 @@ type checkCommand struct {
 	alpn          []string
 	vaFile        string
 	crl           crlFlags
+	reach         reachFlags
 
 	// For scripts and Nagios/Icinga (check_many.go, check_nagios.go).
 	endpoints   []string
@@ -62,6 +63,7 @@ func (c *checkCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd.Flag("alpn", "Application protocol to offer; repeatable, in order (default: h2, http/1.1). \"none\" offers none.").PlaceHolder("PROTO").StringsVar(&c.alpn)
 	fileVar(cmd, "va-file", "PEM responder certificate to trust as a signer, as openssl ocsp -VAfile (RFC 6960 4.2.2.2, option 1).", &c.vaFile)
 	c.crl.register(cmd)
+	c.reach.register(cmd)
 	c.registerMany(cmd)
 	return cmd
 }
@@ -96,6 +98,7 @@ func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
 		QueryResponder: &query, Responders: c.urls, Method: c.method, Nonce: c.nonce, RequireNonce: c.nonce,
 		ALPN: c.alpn, ResponderSignerFile: c.vaFile,
 	}
+	c.reach.apply(t)
 	if len(c.alpn) == 1 && c.alpn[0] == "none" {
 		t.ALPN = []string{}
 	}
@@ -122,6 +125,9 @@ var flagNames = keyToFlag{
 	"issuer_file: ": "--issuer-file: ", "cert_file: ": "--cert: ", "responders: ": "--url: ",
 	"timeout: ": "--timeout: ", "clock_skew: ": "--skew: ", "require_nonce: ": "--nonce: ",
 	"alpn: ": "--alpn: ", "responder_signer_file: ": "--va-file: ",
+	"starttls: ": "--starttls: ", "client_cert_file: ": "--cert-file: ", "client_key_file: ": "--key-file: ",
+	"ip_family: ": "-4/-6: ", "tls_min_version: ": "--tls-min-version: ", "tls_max_version: ": "--tls-max-version: ",
+	"proxy_url: ": "--proxy: ", "responder_host: ": "--responder-host: ",
 }
 
 type keyToFlag map[string]string
