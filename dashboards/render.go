@@ -146,21 +146,21 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 
 	b.row("Fleet overview")
 	countTargets := func(expr string) string { return "count(count by (target) (" + expr + ")) or vector(0)" }
-	b.add(panel{kind: "stat", title: "Targets OK", w: 5, h: 4, colours: []string{"blue"},
+	b.add(panel{kind: "stat", title: "Targets OK", unit: "short", w: 5, h: 4, colours: []string{"blue"},
 		description: "Targets whose endpoint serves its revocation state correctly (ocsp_probe_success == 1), counted once each however many regions probe them.",
 		queries:     []query{{countTargets(tgt("ocsp_probe_success") + " == 1"), "__auto"}}})
-	b.add(panel{kind: "stat", title: "Targets failing", w: 5, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
+	b.add(panel{kind: "stat", title: "Targets failing", unit: "short", w: 5, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
 		description: "Targets whose last run failed their policy in at least one region. A responder outage alone does not count: see Responders failing.",
 		queries:     []query{{countTargets(tgt("ocsp_probe_success") + " == 0"), "__auto"}}, links: runbookLink("OCSPStapleMissing")})
-	b.add(panel{kind: "stat", title: "Staple missing", w: 5, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
+	b.add(panel{kind: "stat", title: "Staple missing", unit: "short", w: 5, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
 		description: "Targets that must staple (must-staple, or require_staple = true) and serve no staple.",
 		queries: []query{{countTargets(tgt("ocsp_staple_present") + " == 0 and on (region, instance, target, address) " +
 			tgtM("ocsp_cert_info", `staple_required="true"`)), "__auto"}}, links: runbookLink("OCSPStapleMissing")})
-	b.add(panel{kind: "stat", title: "Revoked", w: 4, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
+	b.add(panel{kind: "stat", title: "Revoked", unit: "short", w: 4, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
 		description: "Targets whose certificate, or a certificate above it in the chain, is revoked by staple, responder or CRL, counted once each.",
 		queries:     []query{{countTargets(tgtM("ocsp_staple_cert_status", `status="revoked"`) + " or " + tgtM("ocsp_response_cert_status", `status="revoked"`) + " or " + tgt("ocsp_cert_revoked") + " == 1"), "__auto"}},
 		links:       runbookLink("OCSPCertificateRevoked")})
-	b.add(panel{kind: "stat", title: "Responders failing", w: 5, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
+	b.add(panel{kind: "stat", title: "Responders failing", unit: "short", w: 5, h: 4, colours: []string{"green", "red"}, thresholds: []float64{1},
 		description: "Responder URLs whose last query failed (ocsp_responder_success == 0) in at least one region.",
 		queries:     []query{{"count(count by (responder) (" + rsp("ocsp_responder_success") + " == 0)) or vector(0)", "__auto"}},
 		links:       runbookLink("OCSPResponderDownInRegion")})
@@ -270,7 +270,7 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 		description: "Certificates a CRL lists, by target and depth of the chain (0 = the leaf, 1 its issuer), when they were revoked and the RFC 5280 reason. $limit rows.",
 		queries:     []query{{limit("1000 * max by (region, target, depth, url, revocation_reason) (" + tgt("ocsp_crl_cert_revocation_timestamp_seconds") + ")"), ""}},
 		links:       runbookLink("OCSPIntermediateRevoked")})
-	b.add(panel{kind: "timeseries", title: "Revoked certificates by depth", w: 12, h: 8,
+	b.add(panel{kind: "timeseries", title: "Revoked certificates by depth", unit: "short", w: 12, h: 8,
 		description: "Targets with a revoked certificate at each depth of the chain (0 = the leaf: OCSPCertificateRevoked; above: OCSPIntermediateRevoked), by staple, responder or CRL, each target counted once.",
 		queries:     []query{{"count by (depth) (count by (target, depth) (" + tgt("ocsp_cert_revoked") + " == 1))", "depth {{depth}}"}},
 		links:       runbookLink("OCSPIntermediateRevoked")})
@@ -284,7 +284,7 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 		description: "Targets failing now and why (ocsp_probe_failure_reason); $limit shown. Links probe the target with debug output.",
 		queries:     []query{{limit("max by (region, instance, target, reason) (" + tgt("ocsp_probe_failure_reason") + ") or max by (region, instance, target) (" + tgt("ocsp_probe_success") + " == 0)"), ""}},
 		links:       targetLinks})
-	b.add(panel{kind: "timeseries", title: "Failed runs by reason", w: 12, h: 8,
+	b.add(panel{kind: "timeseries", title: "Failed runs by reason", unit: "short", w: 12, h: 8,
 		description: "Failed runs per second, by reason, across each region's targets. Every reason exists from the start, so the first failure shows.",
 		queries:     []query{{"sum by (reason) (rate(" + reg("ocsp_probe_failures_total") + "[$__rate_interval]))", "{{reason}}"}}})
 
@@ -295,13 +295,13 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 			{"max by (instance, region, version, revision, goversion) (" + cfg.Selector("ocspwatch_build_info") + ")", ""},
 			{"max by (instance) (up{" + cfg.AgentSelector + "})", ""},
 		}, links: []obj{{"title": "Agent status page", "url": scheme + "://${__data.fields.instance}/", "targetBlank": true}}})
-	b.add(panel{kind: "timeseries", title: "Config reloads", w: 6, h: 6,
+	b.add(panel{kind: "timeseries", title: "Config reloads", unit: "short", w: 6, h: 6,
 		description: "Whether the last reload succeeded, and reloads by result.",
 		queries: []query{
 			{"min by (instance) (" + cfg.Selector("ocspwatch_config_last_reload_successful") + ")", "{{instance}} last ok"},
 			{"sum by (instance, result) (increase(" + cfg.Selector("ocspwatch_config_reloads_total") + "[$__rate_interval]))", "{{instance}} {{result}}"},
 		}})
-	b.add(panel{kind: "timeseries", title: "Skipped runs", w: 6, h: 6,
+	b.add(panel{kind: "timeseries", title: "Skipped runs", unit: "short", w: 6, h: 6,
 		description: "Runs skipped because the previous run of the same target was still going.",
 		queries:     []query{{"sum by (instance) (rate(" + reg("ocspwatch_probe_runs_skipped_total") + "[$__rate_interval]))", "{{instance}}"}}})
 
