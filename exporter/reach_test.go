@@ -69,3 +69,22 @@ func TestAgentReachesSTARTTLSEndpoints(t *testing.T) {
 
 // tlsCipherRE matches a crypto/tls cipher suite name in a label.
 var tlsCipherRE = regexp.MustCompile(`tls_cipher="TLS_[A-Z0-9_]+"`)
+
+// TestCertInfoNamesTheNegotiatedALPN: the application protocol the
+// server chose is on ocsp_cert_info.
+func TestCertInfoNamesTheNegotiatedALPN(t *testing.T) {
+	l := newLab(t)
+	leaf, err := l.inter.NewLeaf(testpki.LeafOptions{OCSPServers: []string{l.responder.URL}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := testpki.NewTLSServer(leaf, nil, testpki.ServerOptions{RequireALPN: "h2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(srv.Close)
+	ra := startAgent(t, l.target("grpc", srv.Addr, ""), func() time.Time { return l.now })
+	if line := metricLine(ra.metrics(t), "ocsp_cert_info{"); !strings.Contains(line, `alpn="h2"`) {
+		t.Errorf("ocsp_cert_info lacks alpn=\"h2\": %s", line)
+	}
+}
