@@ -279,7 +279,7 @@ func TestCRLAgainstNginx(t *testing.T) {
 			text: []string{
 				"crl  leaf: " + pki.url("inter.crl"),
 				"revoked (CRL) at " + pki.revokedAt[crlRevoked].UTC().Format("2006-01-02 15:04:05 UTC") + ", keyCompromise",
-				"verdict: 1 problem(s)",
+				"verdict: CRITICAL",
 			},
 		},
 		{

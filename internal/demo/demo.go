@@ -40,6 +40,7 @@ var Targets = []Target{
 	{"no-ocsp-url", "a certificate with a CRL but no OCSP URL, as many public CAs now issue"},
 	{"busy-responder", "a valid staple while its responder answers tryLater: the endpoint stays OK, the responder fails"},
 	{"crl-revoked", "a certificate with a CRL and no OCSP URL, listed in its CRL"},
+	{"crl-missing", "a certificate whose CRL is gone (HTTP 404): the endpoint stays OK, the CRL is shown failing"},
 }
 
 // Fleet is a running demo fleet.
@@ -124,7 +125,11 @@ func Start(opts Options) (f *Fleet, err error) {
 	// The issuing CA's CRL is made once the leaves exist, since it lists
 	// one of them; until then the server answers 503.
 	var crlDER atomic.Pointer[[]byte]
-	f.crls = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	f.crls = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/issuing-ca.crl" {
+			http.NotFound(w, r)
+			return
+		}
 		der := crlDER.Load()
 		if der == nil {
 			http.Error(w, "the CRL is not issued yet", http.StatusServiceUnavailable)
@@ -155,6 +160,7 @@ func Start(opts Options) (f *Fleet, err error) {
 		{name: "no-ocsp-url", crl: crlURL, status: testpki.Good},
 		{name: "busy-responder", aia: []string{busy.URL}, status: testpki.Good, staple: 72 * time.Hour},
 		{name: "crl-revoked", crl: crlURL, status: testpki.Revoked},
+		{name: "crl-missing", crl: []string{f.crls.URL + "/retired-ca.crl"}, status: testpki.Good},
 	}
 	rootFile := filepath.Join(f.Dir, "root.pem")
 	if err := os.WriteFile(rootFile, root.PEM(), 0o644); err != nil {
