@@ -550,18 +550,26 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 			t.ALPN = slices.Clone(DefaultALPN)
 		}
 	}
-	t.fingerprint = fingerprint(t, c.files)
+	t.fingerprint = fingerprint(t, c)
 }
 
 // fingerprint identifies a target's effective settings and the files it
 // reads, so a reload can tell changed targets from unchanged ones.
-func fingerprint(t *Target, files *fileCache) string {
+func fingerprint(t *Target, c *Config) string {
+	files := c.files
 	h := sha256.New()
 	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q|%q|%s|%q|%v|%q|%q|%v|%v|%q|%q|%q|%q", t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile,
 		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash, t.ALPN, t.ResponderSignerFile, t.CRL)
 	fmt.Fprintf(h, "|%q|%q|%q|%v|%q|%q|%q|%q|%q", t.startTLS, t.ClientCertFile, t.ClientKeyFile, t.InsecureSkipVerify,
 		t.IPFamily, t.TLSMinVersion, t.TLSMaxVersion, t.ProxyURL, t.ResponderHost)
-	for _, f := range []string{t.CAFile, t.IssuerFile, t.CertFile, t.ResponderSignerFile, t.ClientCertFile, t.ClientKeyFile} {
+	// A target without its own ca_file inherits the global one, so that
+	// file's path and contents are the target's too.
+	roots := t.CAFile
+	if roots == "" {
+		roots = c.CAFile
+		fmt.Fprintf(h, "|inherited ca_file %q", roots)
+	}
+	for _, f := range []string{roots, t.IssuerFile, t.CertFile, t.ResponderSignerFile, t.ClientCertFile, t.ClientKeyFile} {
 		if f != "" {
 			sum := files.sum(f)
 			h.Write(sum[:])

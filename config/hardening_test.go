@@ -209,3 +209,29 @@ alpn = ["h2"]
 		}
 	}
 }
+
+// TestInheritedCAFileChangesTheFingerprint: a reload that changes the
+// global ca_file must replace the targets that inherit it.
+func TestInheritedCAFileChangesTheFingerprint(t *testing.T) {
+	leafPEM, err := os.ReadFile("testdata/leaf.pem")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.pem"), filepath.Join(dir, "b.pem")
+	for _, f := range []string{a, b} {
+		if err := os.WriteFile(f, leafPEM, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	load := func(caFile string) string {
+		cfg, err := Parse([]byte(fmt.Sprintf("ca_file = %q\n[[target]]\nname = \"t\"\nendpoint = \"a.example:443\"\n", caFile)), "ca.toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Targets[0].Fingerprint()
+	}
+	if load(a) == load(b) {
+		t.Error("changing the global ca_file left the inheriting target's fingerprint unchanged")
+	}
+}

@@ -189,6 +189,7 @@ func (a *Agent) crlPool(cfg *config.Config) *crl.Pool {
 	}
 	clientOpts := cfg.ClientOptions()
 	clientOpts.Resolver = a.opts.Resolver
+	policy := cfg.DialPolicy()
 	a.crls = crl.NewPool(crl.PoolOptions{
 		// The responders' client settings ([responder] ca_file, proxy_url)
 		// serve CRL downloads too.
@@ -197,7 +198,10 @@ func (a *Agent) crlPool(cfg *config.Config) *crl.Pool {
 		Refresh:   cfg.CRL.Refresh.Duration,
 		UserAgent: a.opts.UserAgent,
 		Now:       a.opts.Now,
-		Context:   probe.WithDialPolicy(a.root, cfg.DialPolicy(), probe.OriginRemote),
+		Context:   a.root,
+		Scope: func(ctx context.Context) context.Context {
+			return probe.WithDialPolicy(ctx, policy, probe.OriginRemote)
+		},
 	})
 	a.crlKey = key
 	return a.crls

@@ -87,7 +87,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			c.drop("CRL", r.result.URL, err)
 		}
 	}
-	failures, skipped := c.totals.update(snaps)
+	failures, skipped := c.totals.update(c.store)
 	e.group("", func() {
 		for _, reason := range probe.AllReasons() {
 			e.emit(mFailuresTotal, failures[reason], string(reason))
@@ -420,48 +420,50 @@ func (e *emitter) response(v *probe.Verification, name, url string) {
 // drop, which rate() would read as a counter reset.
 type fleetTotals struct {
 	mu      sync.Mutex
-	last    map[string]map[probe.Reason]float64
-	skipped map[string]float64
-	retired map[probe.Reason]float64
-	retSkip float64
+	live    map[*targetState]tally
+	retired tally
 }
 
-func (f *fleetTotals) update(snaps []snapshot) (map[probe.Reason]float64, float64) {
+// tally is one target state's counts, or the sum of retired ones.
+type tally struct {
+	reasons map[probe.Reason]float64
+	skipped float64
+}
+
+// update folds the store's current counts into the fleet-wide totals.
+// Counts are kept per target state, which only counts up; a state that a
+// reload removed or replaced is retired with its final counts, so the
+// totals never go down. The snapshot is taken under the lock, so
+// concurrent scrapes apply their snapshots in the order they were taken.
+func (f *fleetTotals) update(st *store) (map[probe.Reason]float64, float64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.retired == nil {
-		f.retired = map[probe.Reason]float64{}
+	if f.live == nil {
+		f.live, f.retired.reasons = map[*targetState]tally{}, map[probe.Reason]float64{}
 	}
-	current := make(map[string]map[probe.Reason]float64, len(snaps))
-	skipped := make(map[string]float64, len(snaps))
-	for _, s := range snaps {
-		current[s.name], skipped[s.name] = s.reasons, s.skipped
+	present := map[*targetState]bool{}
+	for _, s := range st.snapshot() {
+		present[s.state] = true
+		f.live[s.state] = tally{reasons: s.reasons, skipped: s.skipped}
 	}
-	for name, prev := range f.last {
-		cur := current[name]
-		for reason, n := range prev {
-			if cur[reason] < n {
-				f.retired[reason] += n
-			}
+	for state, t := range f.live {
+		if present[state] {
+			continue
 		}
-	}
-	for name, n := range f.skipped {
-		if skipped[name] < n {
-			f.retSkip += n
+		for reason, n := range t.reasons {
+			f.retired.reasons[reason] += n
 		}
+		f.retired.skipped += t.skipped
+		delete(f.live, state)
 	}
-	f.last, f.skipped = current, skipped
-	totals := maps.Clone(f.retired)
-	for _, reasons := range current {
-		for reason, n := range reasons {
+	totals, skipped := maps.Clone(f.retired.reasons), f.retired.skipped
+	for _, t := range f.live {
+		for reason, n := range t.reasons {
 			totals[reason] += n
 		}
+		skipped += t.skipped
 	}
-	skip := f.retSkip
-	for _, n := range skipped {
-		skip += n
-	}
-	return totals, skip
+	return totals, skipped
 }
 
 func boolValue(b bool) float64 {

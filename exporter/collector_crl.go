@@ -158,7 +158,7 @@ func (e *emitter) crl(shared sharedCRL) {
 	snap, url := r.Snapshot, r.URL
 	e.emit(mCRLTargets, float64(shared.targets), url)
 	e.emit(mCRLUp, boolValue(snap.Up()), url)
-	e.emit(mCRLValid, boolValue(r.Status.Trusted), url)
+	e.emit(mCRLValid, boolValue(r.Verdict.Trusted), url)
 	for _, reason := range crlReasonsOf(r) {
 		e.emit(mCRLFailure, 1, url, reason)
 	}
@@ -186,11 +186,12 @@ func (e *emitter) crl(shared sharedCRL) {
 	e.emit(mCRLEntries, float64(info.Entries), url)
 }
 
-// crlReasonsOf are the CRL's own problems, once each: what it says about
-// a certificate (crl_revoked) is the target's, not the CRL's.
+// crlReasonsOf are the CRL's own problems, once each, the same whichever
+// target's run looked: what it says about one certificate (crl_revoked, a
+// scope that does not cover it) is that target's, not the CRL's.
 func crlReasonsOf(r *probe.CRLResult) []string {
 	var out []string
-	for _, p := range r.Status.Problems {
+	for _, p := range r.Verdict.Problems {
 		if p.Reason == crl.ReasonRevoked || slices.Contains(out, string(p.Reason)) {
 			continue
 		}

@@ -95,24 +95,31 @@ func TestResponderOutageFailsTheResponderNotTheEndpoint(t *testing.T) {
 // target that had failed, or rate() would read a reset.
 func TestFleetTotalsNeverGoDown(t *testing.T) {
 	var f fleetTotals
-	snap := func(name string, n float64) snapshot {
-		s := snapshot{name: name}
+	st := newStore()
+	state := func(n float64) *targetState {
+		s := &targetState{}
 		s.reasons = map[probe.Reason]float64{probe.ReasonConnect: n}
 		s.skipped = n
 		return s
 	}
-	for _, step := range []struct {
-		snaps       []snapshot
+	b2, bNew := state(2), state(1)
+	for i, step := range []struct {
+		name        string
+		states      map[string]*targetState
 		wantConnect float64
 	}{
-		{snaps: []snapshot{snap("a", 3), snap("b", 2)}, wantConnect: 5},
-		{snaps: []snapshot{snap("b", 2)}, wantConnect: 5},
-		{snaps: []snapshot{snap("b", 1)}, wantConnect: 6},
-		{snaps: []snapshot{snap("b", 4)}, wantConnect: 9},
+		{name: "two targets", states: map[string]*targetState{"a": state(3), "b": b2}, wantConnect: 5},
+		{name: "a removed", states: map[string]*targetState{"b": b2}, wantConnect: 5},
+		{name: "b changed, its new state counting from 1", states: map[string]*targetState{"b": bNew}, wantConnect: 6},
+		{name: "b's new state catches up with the old one", states: map[string]*targetState{"b": bNew}, wantConnect: 7},
 	} {
-		got, skipped := f.update(step.snaps)
+		if i == 3 {
+			bNew.reasons[probe.ReasonConnect], bNew.skipped = 2, 2
+		}
+		st.states = step.states
+		got, skipped := f.update(st)
 		if got[probe.ReasonConnect] != step.wantConnect || skipped != step.wantConnect {
-			t.Errorf("connect total %v, skipped %v; want %v", got[probe.ReasonConnect], skipped, step.wantConnect)
+			t.Errorf("%s: connect total %v, skipped %v; want %v", step.name, got[probe.ReasonConnect], skipped, step.wantConnect)
 		}
 	}
 }

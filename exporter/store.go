@@ -121,6 +121,9 @@ func (s *store) skip(st *targetState) {
 // snapshot is a consistent copy of one target, for one scrape or page.
 type snapshot struct {
 	name string
+	// state identifies the configuration of the target the results
+	// belong to: a reload that changes the target makes a new one.
+	state *targetState
 	results
 }
 
@@ -131,7 +134,7 @@ func (s *store) snapshot() []snapshot {
 	for name, st := range s.states {
 		r := st.results
 		r.reasons = maps.Clone(st.reasons)
-		out = append(out, snapshot{name: name, results: r})
+		out = append(out, snapshot{name: name, state: st, results: r})
 	}
 	slices.SortFunc(out, func(a, b snapshot) int { return strings.Compare(a.name, b.name) })
 	return out

@@ -115,16 +115,22 @@ func proxyUnderPolicy(configured *url.URL) func(*http.Request) (*url.URL, error)
 		if proxy == nil {
 			proxy, err = http.ProxyFromEnvironment(req)
 		}
+		s := scopeOf(req.Context())
+		// Every hop decides afresh whether it goes through the proxy: a
+		// redirect to a NO_PROXY or loopback host is dialled directly,
+		// and must be judged as the remote input it is.
+		if s != nil {
+			s.proxied.Store(err == nil && proxy != nil)
+		}
 		if err != nil || proxy == nil {
 			return proxy, err
 		}
-		if s := scopeOf(req.Context()); s != nil {
+		if s != nil {
 			if addr, perr := netip.ParseAddr(req.URL.Hostname()); perr == nil {
-				if err := s.policy.Check(addr, s.currentOrigin()); err != nil {
+				if err := s.policy.Check(addr, s.namedBy()); err != nil {
 					return nil, err
 				}
 			}
-			s.proxied.Store(true)
 		}
 		return proxy, nil
 	}

@@ -116,7 +116,7 @@ type dialScopeKey struct{}
 
 // WithDialPolicy returns a context whose connections, made by this
 // package's dialer and HTTP client, follow policy for addresses named by
-// origin. The CRL cache's downloads run under such a context.
+// origin. Each CRL download runs under a context of its own made so.
 func WithDialPolicy(ctx context.Context, policy *DialPolicy, origin Origin) context.Context {
 	return withDialScope(ctx, policy, origin)
 }
@@ -133,14 +133,22 @@ func scopeOf(ctx context.Context) *dialScope {
 	return s
 }
 
-func (s *dialScope) currentOrigin() Origin {
-	switch {
-	case s.proxied.Load():
-		return OriginConfigured
-	case s.redirected.Load():
+// namedBy is who named the address of the URL being fetched: remote
+// input once a redirect chose it, else the origin of the first URL.
+func (s *dialScope) namedBy() Origin {
+	if s.redirected.Load() {
 		return OriginRemote
 	}
 	return s.origin
+}
+
+// currentOrigin is who named the address being dialled now: the
+// operator, when it is the configured proxy, else namedBy.
+func (s *dialScope) currentOrigin() Origin {
+	if s.proxied.Load() {
+		return OriginConfigured
+	}
+	return s.namedBy()
 }
 
 // controlDial is a net.Dialer ControlContext hook: it runs after DNS,

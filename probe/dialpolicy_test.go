@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"net/url"
 	"testing"
 	"time"
 
 	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/testpki"
+	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
 
 func TestDialPolicyCheck(t *testing.T) {
@@ -127,4 +129,38 @@ func hasReason(ps []Problem, r Reason) bool {
 		}
 	}
 	return false
+}
+
+// TestRedirectThroughAProxyIsStillRemoteInput: a proxied responder that
+// redirects to a loopback address must not reach it, through the proxy or
+// around it.
+func TestRedirectThroughAProxyIsStillRemoteInput(t *testing.T) {
+	p := testPKI(t)
+	inside := loopback.Count(t, "127.0.0.2")
+	proxy := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "http://"+inside.Addr+"/ocsp", http.StatusFound)
+	}))
+	defer proxy.Close()
+	proxyURL, _ := url.Parse(proxy.URL)
+	client := NewHTTPClient(ClientOptions{MaxRedirects: 3, Resolver: offlineResolver(), Proxy: proxyURL})
+	res := Responder(context.Background(), client, ResponderRequest{URL: "http://responder.example/ocsp", Leaf: p.leaf.Cert, Issuer: p.inter.Cert,
+		Now: frozen, Dial: NewDialPolicy(nil, nil), Origin: OriginRemote})
+	if !hasReason(res.Problems, ReasonAddressDenied) || inside.Connections() != 0 {
+		t.Errorf("problems %v, connections %d; want address_denied and none", res.Problems, inside.Connections())
+	}
+}
+
+// TestCRLDownloadsFollowTheDialPolicy: a CRL URL from a certificate is
+// remote input, like an OCSP URL, for downloads the CRL cache shares.
+func TestCRLDownloadsFollowTheDialPolicy(t *testing.T) {
+	p := testPKI(t)
+	inside := loopback.Count(t, "127.0.0.2")
+	policy := NewDialPolicy(nil, nil)
+	pool := crl.NewPool(crl.PoolOptions{Client: testClient(), Now: frozen,
+		Scope: func(ctx context.Context) context.Context { return WithDialPolicy(ctx, policy, OriginRemote) }})
+	defer pool.Close()
+	snap := pool.Get(context.Background(), "http://"+inside.Addr+"/ca.crl", p.inter.Cert)
+	if snap.Up() || len(snap.Problems) == 0 || inside.Connections() != 0 {
+		t.Errorf("problems %v, connections %d; want a refused download and no connection", snap.Problems, inside.Connections())
+	}
 }

@@ -111,7 +111,9 @@ func (p *ResponderPool) Query(ctx context.Context, req ResponderRequest) *Respon
 	led := false
 	flight := p.flights.DoChan(key, func() (any, error) {
 		led = true
-		ctx, cancel := context.WithTimeout(p.root, req.Timeout)
+		// The flight serves every target that joins it, so no one
+		// target's short timeout bounds it.
+		ctx, cancel := context.WithTimeout(p.root, max(req.Timeout, DefaultQueryTimeout))
 		defer cancel()
 		release, err := p.limit.Acquire(ctx, req.URL)
 		if err != nil {
@@ -206,8 +208,19 @@ func (p *ResponderPool) store(key string, res *ResponderResult) {
 	defer p.mu.Unlock()
 	// SetLimits may change the interval during a reload, so it is read
 	// under the lock like everywhere else.
-	if p.minInterval <= 0 || res.FetchedAt.IsZero() {
+	// A timeout says as much about this agent's patience as about the
+	// responder: the next run asks again rather than repeat it.
+	if p.minInterval <= 0 || res.FetchedAt.IsZero() || hasTransport(res, ReasonResponderTimeout) {
 		return
 	}
 	p.recent[key] = res
+}
+
+func hasTransport(r *ResponderResult, reason Reason) bool {
+	for _, p := range r.transport {
+		if p.Reason == reason {
+			return true
+		}
+	}
+	return false
 }

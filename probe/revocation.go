@@ -5,6 +5,7 @@ import (
 	"crypto/x509"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ocspwatch/ocspwatch/probe/crl"
 )
@@ -44,7 +45,21 @@ const (
 type CRLResult struct {
 	URL      string
 	Snapshot *crl.Snapshot
-	Status   crl.CertStatus
+	// Status is what the CRL says about this certificate; Verdict the
+	// CRL's own health, the same for every certificate it covers.
+	Status  crl.CertStatus
+	Verdict crl.Verdict
+}
+
+func crlResult(url string, snap *crl.Snapshot, cert *x509.Certificate, now time.Time, skew time.Duration) *CRLResult {
+	r := &CRLResult{URL: url, Snapshot: snap, Status: snap.Check(cert, now, skew)}
+	r.Verdict.Problems = append([]crl.Problem(nil), snap.Problems...)
+	if snap.CRL != nil {
+		v := snap.CRL.Verdict(now, skew)
+		r.Verdict.Problems = append(r.Verdict.Problems, v.Problems...)
+	}
+	r.Verdict.Trusted = snap.CRL != nil && len(r.Verdict.Problems) == 0
+	return r
 }
 
 // ChainCert is the revocation check of one certificate on the path.
@@ -93,7 +108,6 @@ func isSelfSigned(c *x509.Certificate) bool {
 
 func checkCert(ctx context.Context, spec TargetSpec, pool *ResponderPool, depth int, cert, issuer *x509.Certificate, crlFile []byte) *ChainCert {
 	cc := &ChainCert{Depth: depth, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16)}
-	now := spec.Now()
 	ocspURLs, _ := usableURLs(cert.OCSPServer)
 	cdps := crl.DistributionPoints(cert)
 	where := ""
@@ -108,6 +122,7 @@ func checkCert(ctx context.Context, spec TargetSpec, pool *ResponderPool, depth 
 
 	switch {
 	case depth == 0 && crlFile != nil:
+		now := spec.Now()
 		snap := &crl.Snapshot{URL: "file", LastGood: now}
 		parsed, err := crl.Parse(crlFile, issuer)
 		if err != nil {
@@ -115,7 +130,7 @@ func checkCert(ctx context.Context, spec TargetSpec, pool *ResponderPool, depth 
 		} else {
 			snap.CRL = parsed
 		}
-		cc.CRLs = append(cc.CRLs, &CRLResult{URL: snap.URL, Snapshot: snap, Status: snap.Check(cert, now, spec.Policy.Skew)})
+		cc.CRLs = append(cc.CRLs, crlResult(snap.URL, snap, cert, now, spec.Policy.Skew))
 	case spec.CRLs != nil && len(cdps) > 0 && (spec.CRL == CRLOn || (spec.CRL == CRLAuto && len(ocspURLs) == 0)):
 		results := make([]*CRLResult, len(cdps))
 		var wg sync.WaitGroup
@@ -124,7 +139,9 @@ func checkCert(ctx context.Context, spec TargetSpec, pool *ResponderPool, depth 
 			go func() {
 				defer wg.Done()
 				snap := spec.CRLs.Get(ctx, u, issuer)
-				results[i] = &CRLResult{URL: u, Snapshot: snap, Status: snap.Check(cert, now, spec.Policy.Skew)}
+				// Judged when the copy is in hand: a download may take
+				// longer than the time windows allow.
+				results[i] = crlResult(u, snap, cert, spec.Now(), spec.Policy.Skew)
 			}()
 		}
 		wg.Wait()

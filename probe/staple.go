@@ -280,10 +280,10 @@ func (r *StapleResult) judgeStaple(der []byte, req StapleRequest) {
 // chain, else from the verified path through the roots, else as configured.
 func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 	now := req.Now()
-	key := chainKey(r.Chain, req.Roots, serverName, req.Issuer)
-	if v := req.Cache.chain(key, now); v != nil {
+	key := chainKey(r.Chain, req.Roots, serverName, req.Issuer, req.SkipChainVerify)
+	if v := req.Cache.chain(key, req.Roots, now); v != nil {
 		r.Issuer, r.IssuerSource, r.ChainIncomplete = v.issuer, v.issuerSource, v.chainIncomplete
-		r.ChainVerified, r.ChainError, r.Path = v.chainVerified, v.chainError, v.path
+		r.ChainVerified, r.ChainSkipped, r.ChainError, r.Path = v.chainVerified, v.chainSkipped, v.chainError, v.path
 		return
 	}
 	r.verifyChain(req, serverName, now)
@@ -293,7 +293,8 @@ func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 		notBefore, notAfter = later(notBefore, nb), earlier(notAfter, na)
 	}
 	req.Cache.storeChain(key, &chainVerdict{issuer: r.Issuer, issuerSource: r.IssuerSource, chainIncomplete: r.ChainIncomplete,
-		chainVerified: r.ChainVerified, chainError: r.ChainError, path: r.Path, notBefore: notBefore, notAfter: notAfter})
+		chainVerified: r.ChainVerified, chainSkipped: r.ChainSkipped, chainError: r.ChainError, path: r.Path,
+		roots: req.Roots, notBefore: notBefore, notAfter: notAfter})
 }
 
 func later(a, b time.Time) time.Time {

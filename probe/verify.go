@@ -261,7 +261,7 @@ func (v *Verification) check(der []byte, leaf, issuer *x509.Certificate) {
 		}
 	}
 
-	match := findSingleResponse(basic.TBS.Responses, leaf.SerialNumber)
+	match := findSingleResponse(basic.TBS.Responses, leaf.SerialNumber, issuer)
 	if match == nil {
 		v.fail(failWrongCert, "no SingleResponse for serial %x among %d", leaf.SerialNumber, v.SingleResponses)
 		return
@@ -309,7 +309,17 @@ func (v *Verification) check(der []byte, leaf, issuer *x509.Certificate) {
 	}
 }
 
-func findSingleResponse(responses []rawSingleResponse, serial *big.Int) *rawSingleResponse {
+// findSingleResponse finds the SingleResponse about serial from issuer;
+// failing that, the first about serial at all, which the caller then
+// reports as naming another issuer.
+func findSingleResponse(responses []rawSingleResponse, serial *big.Int, issuer *x509.Certificate) *rawSingleResponse {
+	if issuer != nil {
+		for i := range responses {
+			if responses[i].CertID.matches(serial, issuer) {
+				return &responses[i]
+			}
+		}
+	}
 	for i := range responses {
 		if responses[i].CertID.SerialNumber != nil && responses[i].CertID.SerialNumber.Cmp(serial) == 0 {
 			return &responses[i]
@@ -468,8 +478,8 @@ func (v *Verification) At(now time.Time) *Verification {
 		c.setFailure(failTooLongLived, fmt.Sprintf("valid for %s from ThisUpdate, more than max_response_age %s", c.NextUpdate.Sub(c.ThisUpdate).Round(time.Second), v.policy.maxAge()))
 	case !shifted.Before(*c.NextUpdate):
 		c.setFailure(failExpired, fmt.Sprintf("NextUpdate %s was %s ago (skew allowance %s)", stamp(*c.NextUpdate), now.Sub(*c.NextUpdate).Round(time.Second), skew))
-	case c.Signer != nil && c.Signer.Kind == SignerDelegated && (now.After(c.Signer.NotAfter) || c.Signer.NotBefore.After(shifted)):
-		c.setFailure(failSignerExpired, fmt.Sprintf("delegated signer %q is valid only %s to %s", c.Signer.Subject, stamp(c.Signer.NotBefore), stamp(c.Signer.NotAfter)))
+	case c.Signer != nil && c.Signer.Kind != SignerIssuer && (now.After(c.Signer.NotAfter) || c.Signer.NotBefore.After(shifted)):
+		c.setFailure(failSignerExpired, fmt.Sprintf("%s signer %q is valid only %s to %s", c.Signer.Kind, c.Signer.Subject, stamp(c.Signer.NotBefore), stamp(c.Signer.NotAfter)))
 	}
 	return &c
 }

@@ -189,3 +189,17 @@ func TestCacheHeadersSurviveHugeMaxAge(t *testing.T) {
 		t.Errorf("an unparsable max-age read as %v", *c.MaxAge)
 	}
 }
+
+// TestMultiResponseMatchesSerialAndIssuer: a staple may answer for the
+// same serial from two issuers; the entry naming the right issuer counts,
+// wherever it stands.
+func TestMultiResponseMatchesSerialAndIssuer(t *testing.T) {
+	p := testPKI(t)
+	foreign := testpki.Entry{Serial: p.leaf.Cert.SerialNumber, Issuer: p.otherInter.Cert, Status: testpki.Revoked, ThisUpdate: now.Add(-time.Hour), NextUpdate: now.Add(time.Hour), RevokedAt: now.Add(-2 * time.Hour)}
+	mine := testpki.EntryFor(p.leaf, testpki.Good, now.Add(-time.Hour), now.Add(time.Hour))
+	der := testpki.Response{Entries: []testpki.Entry{foreign, mine}, ProducedAt: now, Signer: p.inter}.MustDER()
+	v := verifyResponse(der, p.leaf.Cert, p.inter.Cert, now, VerifyPolicy{})
+	if !v.Valid || v.CertStatus != CertGood {
+		t.Errorf("valid %v status %s (%s); want the second entry's good", v.Valid, v.CertStatus, v.Detail())
+	}
+}

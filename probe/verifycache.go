@@ -94,13 +94,17 @@ type chainVerdict struct {
 	issuerSource    string
 	chainIncomplete bool
 	chainVerified   bool
+	chainSkipped    bool
 	chainError      string
-	path            []*x509.Certificate
-	notBefore       time.Time
-	notAfter        time.Time
+	// roots is the pool the chain was verified against. Holding it keeps
+	// its address, which is in the key, from being reused by another pool.
+	roots     *x509.CertPool
+	path      []*x509.Certificate
+	notBefore time.Time
+	notAfter  time.Time
 }
 
-func chainKey(chain []*x509.Certificate, roots *x509.CertPool, serverName string, configured *x509.Certificate) [sha256.Size]byte {
+func chainKey(chain []*x509.Certificate, roots *x509.CertPool, serverName string, configured *x509.Certificate, skip bool) [sha256.Size]byte {
 	h := sha256.New()
 	for _, c := range chain {
 		h.Write(c.Raw)
@@ -108,7 +112,7 @@ func chainKey(chain []*x509.Certificate, roots *x509.CertPool, serverName string
 	}
 	// A CertPool is built once per ca_file per configuration load, so its
 	// identity stands for its contents.
-	fmt.Fprintf(h, "%p|%s|", roots, serverName)
+	fmt.Fprintf(h, "%p|%s|%v|", roots, serverName, skip)
 	if configured != nil {
 		h.Write(configured.Raw)
 	}
@@ -117,14 +121,14 @@ func chainKey(chain []*x509.Certificate, roots *x509.CertPool, serverName string
 	return k
 }
 
-func (c *VerifyCache) chain(key [sha256.Size]byte, now time.Time) *chainVerdict {
+func (c *VerifyCache) chain(key [sha256.Size]byte, roots *x509.CertPool, now time.Time) *chainVerdict {
 	if c == nil {
 		return nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	v, ok := c.chains[key]
-	if !ok || now.Before(v.notBefore) || now.After(v.notAfter) {
+	if !ok || v.roots != roots || now.Before(v.notBefore) || now.After(v.notAfter) {
 		return nil
 	}
 	return v

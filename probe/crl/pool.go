@@ -45,10 +45,13 @@ type PoolOptions struct {
 	MaxBytes    int64
 	UserAgent   string
 	Now         func() time.Time
-	// Context is the parent of every download's context: its cancellation
-	// ends them, and its values (a dial policy) reach the dialer. Nil
-	// means context.Background.
+	// Context is the parent of every download's context: its
+	// cancellation ends them. Nil means context.Background.
 	Context context.Context
+	// Scope, when set, wraps each download's context, once per download,
+	// with what its dialer needs to know: the agent's network policy,
+	// under which a CRL URL from a certificate is remote input.
+	Scope func(context.Context) context.Context
 }
 
 // Pool shares CRL downloads between targets. Each CRL is fetched once for
@@ -239,7 +242,11 @@ func (p *Pool) pruneLocked(now time.Time) {
 // values (for tracing) but none of its cancellation; the pool's timeout
 // and Close bound it instead.
 func (p *Pool) fetch(caller context.Context, key, rawURL string, issuer *x509.Certificate) *Snapshot {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(caller), p.opts.Timeout)
+	ctx := context.WithoutCancel(caller)
+	if p.opts.Scope != nil {
+		ctx = p.opts.Scope(ctx)
+	}
+	ctx, cancel := context.WithTimeout(ctx, p.opts.Timeout)
 	defer cancel()
 	stopOnClose := context.AfterFunc(p.root, cancel)
 	defer stopOnClose()
