@@ -132,3 +132,17 @@ func mustKey(t *testing.T, req ResponderRequest) string {
 	}
 	return key
 }
+
+// TestPoolDoesNotCacheATimeout: one target's short patience is not the
+// responder's fault; the next run asks again.
+func TestPoolDoesNotCacheATimeout(t *testing.T) {
+	pool := NewResponderPool(context.Background(), testClient(), 2, time.Minute, frozen)
+	timedOut := &ResponderResult{URL: "http://r.test/", FetchedAt: now}
+	timedOut.addTransport(ReasonResponderTimeout, "context deadline exceeded")
+	pool.store("timed-out", timedOut)
+	answered := &ResponderResult{URL: "http://r.test/", FetchedAt: now, Up: true}
+	pool.store("answered", answered)
+	if pool.cached("timed-out") != nil || pool.cached("answered") == nil {
+		t.Errorf("cached: timed-out %v, answered %v; want only the answer", pool.cached("timed-out") != nil, pool.cached("answered") != nil)
+	}
+}
