@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -17,6 +16,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/ocspwatch/ocspwatch/internal/amtest"
 	"github.com/ocspwatch/ocspwatch/internal/proc"
 )
 
@@ -164,35 +164,7 @@ type amAlert struct {
 // the issue's scenarios and reads back which ones it mutes.
 func TestInhibitionInAlertmanager(t *testing.T) {
 	bin := tool(t, "prometheus-alertmanager", "prometheus-alertmanager")
-	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
-	}))
-	defer sink.Close()
-	example, err := os.ReadFile("alertmanager.example.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	local := regexp.MustCompile(`http://\S+\.example\.internal/alertmanager`).ReplaceAll(example, []byte(sink.URL))
-	dir := t.TempDir()
-	cfgFile := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(cfgFile, local, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	port := proc.FreePort(t)
-	am := proc.Start(t, bin, "--config.file="+cfgFile, "--storage.path="+filepath.Join(dir, "data"),
-		"--web.listen-address=127.0.0.1:"+port, "--cluster.listen-address=", "--log.level=warn")
-	base := "http://127.0.0.1:" + port
-	proc.WaitFor(t, 30*time.Second, "Alertmanager to be ready", func() bool {
-		if am.Exited() {
-			t.Fatalf("alertmanager exited:\n%s", am.Output())
-		}
-		resp, err := http.Get(base + "/-/ready")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == 200
-	})
+	base := amtest.Start(t, bin, "alertmanager.example.yml")
 
 	target := func(alert, severity, name, region, responder string) map[string]string {
 		return map[string]string{"alertname": alert, "severity": severity, "scope": "target", "target": name,

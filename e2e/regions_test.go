@@ -3,9 +3,6 @@ package e2e
 import (
 	"encoding/json"
 	"fmt"
-	"io"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/internal/amtest"
 	"github.com/ocspwatch/ocspwatch/internal/demo"
 	"github.com/ocspwatch/ocspwatch/internal/proc"
 )
@@ -58,29 +56,7 @@ func TestTwoRegionsThroughAlertmanager(t *testing.T) {
 	}
 	busy, slow, fast := responderOf("busy-responder"), responderOf("slow-responder"), responderOf("good")
 
-	sink := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		_, _ = io.Copy(io.Discard, io.LimitReader(r.Body, 1<<20))
-	}))
-	defer sink.Close()
-	example, err := os.ReadFile("../alerts/alertmanager.example.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	amFile := filepath.Join(dir, "alertmanager.yml")
-	if err := os.WriteFile(amFile, regexp.MustCompile(`http://\S+\.example\.internal/alertmanager`).ReplaceAll(example, []byte(sink.URL)), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	amPort := proc.FreePort(t)
-	am := proc.Start(t, alertmanager, "--config.file="+amFile, "--storage.path="+filepath.Join(dir, "am"),
-		"--web.listen-address=127.0.0.1:"+amPort, "--cluster.listen-address=", "--log.level=warn")
-	amBase := "http://127.0.0.1:" + amPort
-	proc.WaitFor(t, 30*time.Second, "Alertmanager to be ready", func() bool {
-		if am.Exited() {
-			t.Fatalf("alertmanager exited:\n%s", am.Output())
-		}
-		code, _, err := httpGet(amBase + "/-/ready")
-		return err == nil && code == 200
-	})
+	amBase := amtest.Start(t, alertmanager, "../alerts/alertmanager.example.yml")
 
 	rules, err := os.ReadFile("../alerts/ocspwatch.rules.yml")
 	if err != nil {
@@ -101,12 +77,12 @@ rule_files: [%q]
 alerting:
   alertmanagers:
     - static_configs:
-        - targets: ["127.0.0.1:%s"]
+        - targets: ["%s"]
 scrape_configs:
   - job_name: ocspwatch
     static_configs:
       - targets: [%s]
-`, rulesFile, amPort, strings.Join(targets, ", "))
+`, rulesFile, strings.TrimPrefix(amBase, "http://"), strings.Join(targets, ", "))
 	promFile := filepath.Join(dir, "prometheus.yml")
 	if err := os.WriteFile(promFile, []byte(promCfg), 0o600); err != nil {
 		t.Fatal(err)
