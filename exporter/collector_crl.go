@@ -33,7 +33,7 @@ var (
 
 	mCRLCertRevoked = metricDef{"ocsp_crl_cert_revoked", "1 if the CRL lists the certificate at this depth of the target's chain (0 = leaf), 0 if not; absent when the CRL cannot be trusted." + cachedNote, prometheus.GaugeValue, []string{"target", "depth", "url"}}
 	mCRLCertRevAt   = metricDef{"ocsp_crl_cert_revocation_timestamp_seconds", "When the CRL says the certificate was revoked, with the RFC 5280 reason; absent unless listed." + cachedNote, prometheus.GaugeValue, []string{"target", "depth", "url", "revocation_reason"}}
-	mCertRevoked    = metricDef{"ocsp_cert_revoked", "1 if the certificate at this depth (0 = leaf) is revoked according to source (staple, responder or crl), 0 if that source says it is not; a source exists only when it gave a trusted answer." + cachedNote, prometheus.GaugeValue, []string{"target", "depth", "source"}}
+	mCertRevoked    = metricDef{"ocsp_cert_revoked", "1 if the certificate at this depth (0 = leaf) is revoked according to source (crl, or responder for a certificate above the leaf), 0 if that source says it is not; a source exists only when it gave a trusted answer. The leaf's staple and responder answers are ocsp_staple_cert_status and ocsp_response_cert_status." + cachedNote, prometheus.GaugeValue, []string{"target", "depth", "source"}}
 )
 
 var crlMetrics = []metricDef{
@@ -58,7 +58,10 @@ func crlReasonName(code int) string {
 }
 
 // chain emits what each certificate of the target's chain is known to
-// be, by source, and what each of its CRLs says.
+// be, by source, and what each of its CRLs says. The leaf's OCSP answers
+// have series of their own (ocsp_staple_cert_status,
+// ocsp_response_cert_status); repeating them here would cost every
+// healthy target two series of its 20-series budget.
 func (e *emitter) chain(name string, rep *probe.Report) {
 	for _, c := range rep.Chain {
 		depth := strconv.Itoa(c.Depth)
@@ -79,19 +82,6 @@ func (e *emitter) chain(name string, rep *probe.Report) {
 				e.emit(mCRLCertRevAt, unix(r.Status.RevokedAt), name, depth, r.URL, crlReasonName(r.Status.ReasonCode))
 			}
 		}
-	}
-	var staple *probe.Verification
-	for _, ep := range rep.Endpoints {
-		if ep.Staple != nil && ep.Staple.Valid {
-			staple = ep.Staple
-			break
-		}
-	}
-	if staple != nil && staple.CertStatus != probe.CertUnknown {
-		e.emit(mCertRevoked, boolValue(staple.CertStatus == probe.CertRevoked), name, "0", "staple")
-	}
-	if revoked, known := ocspRevoked(rep.Responders); known {
-		e.emit(mCertRevoked, boolValue(revoked), name, "0", "responder")
 	}
 }
 
