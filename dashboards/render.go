@@ -270,13 +270,19 @@ func Render(cfg alerts.MixinConfig) ([]byte, error) {
 		description: "Certificates a CRL lists, by target and depth of the chain (0 = the leaf, 1 its issuer), when they were revoked and the RFC 5280 reason. $limit rows.",
 		queries:     []query{{limit("1000 * max by (region, target, depth, url, revocation_reason) (" + tgt("ocsp_crl_cert_revocation_timestamp_seconds") + ")"), ""}},
 		links:       runbookLink("OCSPIntermediateRevoked")})
+	// The leaf's staple and responder answers have series of their own;
+	// ocsp_cert_revoked holds the other sources. Labelled alike, they
+	// count as one set.
+	revokedBySource := tgt("ocsp_cert_revoked") + " == 1" +
+		` or label_replace(label_replace(` + tgtM("ocsp_staple_cert_status", `status="revoked"`) + `, "source", "staple", "", ""), "depth", "0", "", "")` +
+		` or label_replace(label_replace(` + tgtM("ocsp_response_cert_status", `status="revoked"`) + `, "source", "responder", "", ""), "depth", "0", "", "")`
 	b.add(panel{kind: "timeseries", title: "Revoked certificates by depth", unit: "short", w: 12, h: 8,
 		description: "Targets with a revoked certificate at each depth of the chain (0 = the leaf: OCSPCertificateRevoked; above: OCSPIntermediateRevoked), by staple, responder or CRL, each target counted once.",
-		queries:     []query{{"count by (depth) (count by (target, depth) (" + tgt("ocsp_cert_revoked") + " == 1))", "depth {{depth}}"}},
+		queries:     []query{{"count by (depth) (count by (target, depth) (" + revokedBySource + "))", "depth {{depth}}"}},
 		links:       runbookLink("OCSPIntermediateRevoked")})
 	b.add(panel{kind: "table", title: "Revoked certificates by source", w: 12, h: 8,
 		description: "Each revoked certificate by target, depth (0 = the leaf) and the source that says so: staple, responder or crl. $limit rows.",
-		queries:     []query{{limit("max by (region, instance, target, depth, source) (" + tgt("ocsp_cert_revoked") + " == 1)"), ""}},
+		queries:     []query{{limit("max by (region, instance, target, depth, source) (" + revokedBySource + ")"), ""}},
 		links:       targetLinks})
 
 	b.row("Failures")
