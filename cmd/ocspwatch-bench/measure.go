@@ -1,0 +1,357 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/ocspwatch/ocspwatch/exporter"
+)
+
+// rounds of interleaved agent and floor windows; figures are their medians.
+const rounds = 3
+
+// measureCommand measures one fleet size in a fresh process, so each
+// size's memory figures start from an empty heap. It prints a result as
+// one JSON line.
+type measureCommand struct {
+	fleet fleet
+	opts  measureOptions
+}
+
+type measureOptions struct {
+	// Duration is the steady-state measurement: rounds of an agent window
+	// followed by a floor window of the same length.
+	Duration       time.Duration
+	Schedule       time.Duration
+	QueryResponder bool
+	// Concurrency of the floor loop; the agent's is its configured
+	// max_concurrent_probes (default 32).
+	Concurrency int
+	// FirstPassLimit bounds the wait for every target's first run.
+	FirstPassLimit time.Duration
+}
+
+func (c *measureCommand) register(app *kingpin.Application) *kingpin.CmdClause {
+	cmd := app.Command("measure", "Child process: measure one fleet size and print the result as JSON.").Hidden()
+	c.fleet.addFlags(cmd)
+	cmd.Flag("duration", "Steady-state measurement time.").Required().DurationVar(&c.opts.Duration)
+	cmd.Flag("schedule", "Every target's schedule period.").Required().DurationVar(&c.opts.Schedule)
+	cmd.Flag("query-responder", "Targets also query the OCSP responder.").BoolVar(&c.opts.QueryResponder)
+	cmd.Flag("concurrency", "Floor handshakes in flight at most.").Default("32").IntVar(&c.opts.Concurrency)
+	cmd.Flag("first-pass-limit", "Longest wait for the first full pass.").Default("15m").DurationVar(&c.opts.FirstPassLimit)
+	return cmd
+}
+
+func (c *measureCommand) run(_ io.Reader, stdout, stderr io.Writer) int {
+	if err := c.fleet.validate(); err != nil {
+		fmt.Fprintf(stderr, "ocspwatch-bench measure: %v\n", err)
+		return exitError
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	res, err := measure(ctx, c.fleet, c.opts, stderr)
+	if err != nil {
+		fmt.Fprintf(stderr, "ocspwatch-bench: %d targets: %v\n", c.fleet.Targets, err)
+		return exitError
+	}
+	if err := json.NewEncoder(stdout).Encode(res); err != nil {
+		return exitError
+	}
+	return exitOK
+}
+
+// result is one fleet size's figures. Times are in seconds, sizes in
+// bytes; per-round slices keep what the medians were taken from.
+type result struct {
+	Targets        int     `json:"targets"`
+	Addresses      int     `json:"addresses"`
+	Leaves         int     `json:"leaves"`
+	Schedule       string  `json:"schedule"`
+	QueryResponder bool    `json:"query_responder"`
+	WindowSeconds  float64 `json:"window_seconds"`
+	FileLimit      uint64  `json:"file_limit"`
+
+	AgentCPUPerProbe     []float64 `json:"agent_cpu_per_probe"`
+	FloorCPUPerHandshake []float64 `json:"floor_cpu_per_handshake"`
+	AgentProbesPerSecond []float64 `json:"agent_probes_per_second"`
+	FloorHandshakes      int64     `json:"floor_handshakes"`
+	FloorErrors          int64     `json:"floor_errors"`
+	FloorNoStaple        int64     `json:"floor_no_staple"`
+
+	FirstPassSeconds  float64 `json:"first_pass_seconds"`
+	ExpectedPerSecond float64 `json:"expected_probes_per_second"`
+	ProbesSuccess     float64 `json:"probes_success"`
+	ProbesFailure     float64 `json:"probes_failure"`
+	// ServerCountedProbes is the handshakes the servers saw from the
+	// agent by the last scrape, to check against ocsp_probes_total.
+	ServerCountedProbes int64   `json:"server_counted_probes"`
+	SkippedStartup      float64 `json:"skipped_startup"`
+	SkippedSteady       float64 `json:"skipped_steady"`
+
+	HeapInuse int64 `json:"heap_inuse_bytes"`
+	RSS       int64 `json:"rss_bytes"`
+	PeakRSS   int64 `json:"peak_rss_bytes"`
+
+	ScrapeSeconds    []float64 `json:"scrape_seconds"`
+	ScrapeCPUSeconds []float64 `json:"scrape_cpu_seconds"`
+	ScrapeBytes      int64     `json:"scrape_bytes"`
+	Series           int       `json:"series"`
+
+	ReloadChangedSeconds   []float64 `json:"reload_changed_seconds"`
+	ReloadUnchangedSeconds []float64 `json:"reload_unchanged_seconds"`
+}
+
+// measure runs one size: servers in a child process, the agent here,
+// then the figures in order: first pass, a scrape, interleaved rounds,
+// two more scrapes, memory, reloads.
+func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (*result, error) {
+	res := &result{Targets: f.Targets, Addresses: f.listenAddresses(), Leaves: f.Leaves,
+		Schedule: "@every " + o.Schedule.String(), QueryResponder: o.QueryResponder,
+		ExpectedPerSecond: float64(f.Targets) / o.Schedule.Seconds()}
+	limit, err := raiseFileLimit()
+	if err != nil {
+		return nil, fmt.Errorf("open-files limit: %w", err)
+	}
+	res.FileLimit = limit
+	progress := func(format string, args ...any) {
+		fmt.Fprintf(stderr, "[%s] %d targets: %s\n", time.Now().UTC().Format("15:04:05"), f.Targets, fmt.Sprintf(format, args...))
+	}
+
+	dir, err := os.MkdirTemp("", "ocspwatch-bench-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	srv, err := startServerProcess(ctx, stderr, f, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.close()
+	f.Port = srv.ready.Port
+	progress("servers listen on %d addresses 127.1.x.y:%d, responder %s", f.listenAddresses(), f.Port, srv.ready.Responder)
+
+	cfgFile := filepath.Join(dir, "ocspwatch.toml")
+	cfgOpts := configOptions{RootFile: srv.ready.RootFile, Schedule: o.Schedule, QueryResponder: o.QueryResponder, ChangedTarget: -1}
+	if err := os.WriteFile(cfgFile, f.config(cfgOpts), 0o644); err != nil {
+		return nil, err
+	}
+	logFile, err := os.Create(filepath.Join(dir, "agent.log"))
+	if err != nil {
+		return nil, err
+	}
+	defer logFile.Close()
+	agent, err := exporter.New(exporter.Options{
+		ConfigFile: cfgFile,
+		Logger:     slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		UserAgent:  "ocspwatch-bench",
+	})
+	if err != nil {
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	web := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = web.Serve(ln) }()
+	defer web.Close()
+	metricsURL := "http://" + ln.Addr().String() + "/metrics"
+
+	runCtx, stopAgent := context.WithCancel(ctx)
+	agentDone := make(chan struct{})
+	started := time.Now()
+	go func() {
+		_ = agent.Run(runCtx)
+		close(agentDone)
+	}()
+	defer func() {
+		stopAgent()
+		<-agentDone
+	}()
+
+	if err := waitFirstPass(ctx, srv, f.Targets, started, o.FirstPassLimit); err != nil {
+		return nil, err
+	}
+	res.FirstPassSeconds = time.Since(started).Seconds()
+	progress("first full pass in %.1fs", res.FirstPassSeconds)
+
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 5 * time.Minute}
+	first, err := scrapeMetrics(ctx, client, metricsURL)
+	if err != nil {
+		return nil, err
+	}
+	res.SkippedStartup = first.Skipped
+	res.addScrape(first)
+	progress("scrape: %.2fs, %d bytes", first.Seconds, first.Bytes)
+	// The scrape's garbage is collected here, not in the first window.
+	runtime.GC()
+
+	window := o.Duration / (2 * rounds)
+	res.WindowSeconds = window.Seconds()
+	for r := range rounds {
+		perProbe, rate, err := agentWindow(ctx, srv, window)
+		if err != nil {
+			return nil, err
+		}
+		res.AgentCPUPerProbe = append(res.AgentCPUPerProbe, perProbe)
+		res.AgentProbesPerSecond = append(res.AgentProbesPerSecond, rate)
+		var fl floorResult
+		if err := runJSON(ctx, stderr, &fl, append([]string{"floor",
+			"--rate", strconv.FormatFloat(res.ExpectedPerSecond, 'f', -1, 64),
+			"--duration", window.String(),
+			"--concurrency", strconv.Itoa(o.Concurrency)}, f.args()...)...); err != nil {
+			return nil, err
+		}
+		if fl.Handshakes == 0 {
+			return nil, fmt.Errorf("the floor completed no stapled handshake (%d errors)", fl.Errors)
+		}
+		res.FloorHandshakes += fl.Handshakes + fl.NoStaple + floorWarmUp
+		res.FloorErrors += fl.Errors
+		res.FloorNoStaple += fl.NoStaple
+		res.FloorCPUPerHandshake = append(res.FloorCPUPerHandshake, fl.CPUSeconds/float64(fl.Handshakes+fl.NoStaple))
+		progress("round %d: agent %s/probe at %.1f probes/s, floor %s/handshake", r+1,
+			ms(perProbe), rate, ms(res.FloorCPUPerHandshake[r]))
+	}
+
+	var last scrapeResult
+	for range 2 {
+		if last, err = scrapeMetrics(ctx, client, metricsURL); err != nil {
+			return nil, err
+		}
+		res.addScrape(last)
+	}
+	res.ProbesSuccess, res.ProbesFailure = last.Success, last.Failure
+	if c, err := srv.count(); err == nil {
+		res.ServerCountedProbes = c.Total - res.FloorHandshakes
+	}
+	progress("ocsp_probes_total %.0f (%.0f failed); the servers counted %d agent handshakes", last.Success+last.Failure, last.Failure, res.ServerCountedProbes)
+	res.SkippedSteady = last.Skipped - first.Skipped
+	res.ScrapeBytes, res.Series = last.Bytes, last.Series
+	res.RSS, res.PeakRSS = procStatus("VmRSS"), procStatus("VmHWM")
+	runtime.GC()
+	var mem runtime.MemStats
+	runtime.ReadMemStats(&mem)
+	res.HeapInuse = int64(mem.HeapInuse)
+	progress("heap in use %s, RSS %s; scrapes %v", mib(res.HeapInuse), mib(res.RSS), res.ScrapeSeconds)
+
+	reload := func(changed int) (float64, error) {
+		cfgOpts.ChangedTarget = changed
+		if err := os.WriteFile(cfgFile, f.config(cfgOpts), 0o644); err != nil {
+			return 0, err
+		}
+		start := time.Now()
+		err := agent.Reload()
+		return time.Since(start).Seconds(), err
+	}
+	for range 3 {
+		s, err := reload(-1)
+		if err != nil {
+			return nil, fmt.Errorf("reload: %w", err)
+		}
+		res.ReloadUnchangedSeconds = append(res.ReloadUnchangedSeconds, s)
+	}
+	// Each reload flips target 0's timeout, so exactly one target changes.
+	for i := range 3 {
+		changed := 0
+		if i%2 == 1 {
+			changed = -1
+		}
+		s, err := reload(changed)
+		if err != nil {
+			return nil, fmt.Errorf("reload: %w", err)
+		}
+		res.ReloadChangedSeconds = append(res.ReloadChangedSeconds, s)
+	}
+	progress("reload: unchanged %v, one changed %v", res.ReloadUnchangedSeconds, res.ReloadChangedSeconds)
+	if res.ProbesFailure > 0 {
+		progress("WARNING: %.0f probes failed; see the figures with care", res.ProbesFailure)
+	}
+	return res, nil
+}
+
+func (r *result) addScrape(s scrapeResult) {
+	r.ScrapeSeconds = append(r.ScrapeSeconds, s.Seconds)
+	r.ScrapeCPUSeconds = append(r.ScrapeCPUSeconds, s.CPUSeconds)
+}
+
+// waitFirstPass waits until every target completed a handshake.
+func waitFirstPass(ctx context.Context, srv *serverProcess, targets int, started time.Time, limit time.Duration) error {
+	for {
+		c, err := srv.count()
+		if err != nil {
+			return err
+		}
+		if c.Distinct >= int64(targets) {
+			return nil
+		}
+		if time.Since(started) > limit {
+			return fmt.Errorf("first pass: only %d of %d targets completed a handshake in %s", c.Distinct, targets, limit)
+		}
+		if err := sleep(ctx, 100*time.Millisecond); err != nil {
+			return err
+		}
+	}
+}
+
+// agentWindow is this process's CPU over a window divided by the probes
+// that completed a handshake in it, counted by the server. Nothing else
+// runs in this process meanwhile: no scrape, no floor.
+func agentWindow(ctx context.Context, srv *serverProcess, window time.Duration) (perProbe, rate float64, err error) {
+	c0, err := srv.count()
+	if err != nil {
+		return 0, 0, err
+	}
+	cpu0, t0 := processCPU(), time.Now()
+	if err := sleep(ctx, window); err != nil {
+		return 0, 0, err
+	}
+	cpu1, elapsed := processCPU(), time.Since(t0)
+	c1, err := srv.count()
+	if err != nil {
+		return 0, 0, err
+	}
+	probes := c1.Total - c0.Total
+	if probes == 0 {
+		return 0, 0, errors.New("no probe completed in a measurement window; make --duration longer or --schedule shorter")
+	}
+	return (cpu1 - cpu0) / float64(probes), float64(probes) / elapsed.Seconds(), nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
