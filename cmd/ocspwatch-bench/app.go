@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -59,6 +60,8 @@ type benchCommand struct {
 	fleet          fleet
 	concurrency    int
 	jsonFile       string
+	profileDir     string
+	floorPaced     bool
 
 	targetsSet, durationSet, scheduleSet bool
 }
@@ -73,7 +76,9 @@ func (c *benchCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd.Flag("addresses", "Loopback addresses 127.1.x.y to spread targets over; each serves many SNI names.").Default("1000").IntVar(&c.fleet.Addresses)
 	cmd.Flag("leaves", "Distinct leaf certificates, assigned to targets round-robin.").Default("1").IntVar(&c.fleet.Leaves)
 	cmd.Flag("concurrency", "Raw-floor handshakes in flight at most (the agent's default max_concurrent_probes).").Default("32").IntVar(&c.concurrency)
+	cmd.Flag("floor-paced", "Pace the raw floor at the agent's scheduled rate instead of running it flat out.").BoolVar(&c.floorPaced)
 	cmd.Flag("json", "Also write the results, per round, to this JSON file.").PlaceHolder("FILE").StringVar(&c.jsonFile)
+	cmd.Flag("profile-dir", "Write the agent's CPU profile of the rounds (cpu-N.pprof) and its heap profile (heap-N.pprof) here.").PlaceHolder("DIR").StringVar(&c.profileDir)
 	return cmd
 }
 
@@ -117,6 +122,20 @@ func (c *benchCommand) run(_ io.Reader, stdout, stderr io.Writer) int {
 			"--schedule", c.schedule.String(),
 			"--concurrency", strconv.Itoa(c.concurrency),
 			responder}, f.args()...)
+		if c.floorPaced {
+			args = append(args, "--floor-paced")
+		}
+		if c.profileDir != "" {
+			dir, err := filepath.Abs(c.profileDir)
+			if err == nil {
+				err = os.MkdirAll(dir, 0o755)
+			}
+			if err != nil {
+				fmt.Fprintf(stderr, "ocspwatch-bench: --profile-dir: %v\n", err)
+				return exitError
+			}
+			args = append(args, "--profile-dir", dir)
+		}
 		var r result
 		if err := runJSON(ctx, stderr, &r, args...); err != nil {
 			fmt.Fprintf(stderr, "ocspwatch-bench: %d targets: %v\n", n, err)

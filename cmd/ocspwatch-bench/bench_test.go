@@ -28,7 +28,7 @@ func TestQuickRun(t *testing.T) {
 	}
 	jsonFile := filepath.Join(t.TempDir(), "results.json")
 	var stdout, stderr bytes.Buffer
-	code := run([]string{"--quick", "--targets", "100", "--duration", "9s", "--schedule", "5s", "--json", jsonFile}, nil, &stdout, &stderr)
+	code := run([]string{"--quick", "--targets", "100", "--duration", "6s", "--schedule", "5s", "--json", jsonFile}, nil, &stdout, &stderr)
 	if code != exitOK {
 		t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", code, stdout.String(), stderr.String())
 	}
@@ -96,12 +96,12 @@ func TestQuickRun(t *testing.T) {
 	if r.ProbesFailure != 0 || r.FloorErrors != 0 || r.FloorNoStaple != 0 {
 		t.Errorf("%v agent probes failed; floor: %d errors, %d without a staple\nstderr:\n%s", r.ProbesFailure, r.FloorErrors, r.FloorNoStaple, stderr.String())
 	}
-	// Every target has 40-odd series; a scrape that lost the targets'
-	// series would still have the Go runtime's.
-	if r.Series < 40*r.Targets {
+	// Every target has dozens of series; a scrape that lost the targets'
+	// series would still have the Go runtime's few hundred.
+	if r.Series < 10*r.Targets {
 		t.Errorf("%d series for %d targets", r.Series, r.Targets)
 	}
-	if r.ScrapeBytes < 1000*int64(r.Targets) {
+	if r.ScrapeBytes < 500*int64(r.Targets) {
 		t.Errorf("scrape of %d bytes for %d targets", r.ScrapeBytes, r.Targets)
 	}
 	// A per-CPU figure more than 100 times the floor, or a floor under

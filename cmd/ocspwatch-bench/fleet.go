@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
+
+	"github.com/ocspwatch/ocspwatch/config"
 )
 
 // nameDomain holds every target's SNI name; the leaves carry a wildcard
@@ -101,6 +103,10 @@ type configOptions struct {
 	// ChangedTarget, when >= 0, gets a different timeout, so a reload
 	// sees exactly one changed target.
 	ChangedTarget int
+	// AllowLoopback writes a [network] table that lets certificates name
+	// the loopback responder, for agents whose network policy denies
+	// loopback addresses that come from remote input.
+	AllowLoopback bool
 }
 
 // config renders the agent's TOML: one [[target]] per member, as an
@@ -109,6 +115,9 @@ func (f fleet) config(o configOptions) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Written by ocspwatch-bench: %d targets on %d loopback addresses.\n", f.Targets, f.listenAddresses())
 	fmt.Fprintf(&b, "region = \"bench\"\ndefault_schedule = \"@every %s\"\ndefault_timeout = \"10s\"\n", o.Schedule)
+	if o.AllowLoopback {
+		b.WriteString("\n# The responder the certificates name is on loopback.\n[network]\nallow = [\"127.0.0.0/8\"]\n")
+	}
 	for i := range f.Targets {
 		fmt.Fprintf(&b, "\n[[target]]\nname = %q\nendpoint = %q\nserver_name = %q\nca_file = %q\nquery_responder = %t\n",
 			targetName(i), f.endpoint(i), f.serverName(i), o.RootFile, o.QueryResponder)
@@ -117,4 +126,12 @@ func (f fleet) config(o configOptions) []byte {
 		}
 	}
 	return []byte(b.String())
+}
+
+// networkPolicyConfigurable reports whether this build's configuration has
+// a [network] table. Agents that have one deny loopback responders named
+// by certificates unless allowed; older ones reject the unknown table.
+func networkPolicyConfigurable() bool {
+	_, err := config.Parse([]byte("[network]\nallow = [\"127.0.0.0/8\"]\n"), "network-policy-check.toml")
+	return err == nil
 }

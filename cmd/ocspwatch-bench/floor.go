@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -17,13 +19,14 @@ import (
 // floorCommand is the raw floor: bare handshakes against the fleet's
 // endpoints, asking for a staple (crypto/tls's client always sends
 // status_request) and verifying nothing. It runs in its own process, so
-// its CPU is counted apart from the agent's, paced at the agent's probe
-// rate with the agent's default concurrency.
+// its CPU is counted apart from the agent's: flat out, or paced at the
+// agent's scheduled probe rate.
 type floorCommand struct {
 	fleet       fleet
 	rate        float64
 	duration    time.Duration
 	concurrency int
+	profile     string
 }
 
 // floorResult is what the floor process prints, as one JSON line.
@@ -38,27 +41,47 @@ type floorResult struct {
 func (c *floorCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd := app.Command("floor", "Child process: run the raw-floor handshake loop and print its CPU.").Hidden()
 	c.fleet.addFlags(cmd)
-	cmd.Flag("rate", "Handshakes per second.").Required().Float64Var(&c.rate)
+	cmd.Flag("rate", "Handshakes per second; 0 runs flat out.").Default("0").Float64Var(&c.rate)
 	cmd.Flag("duration", "How long to run.").Required().DurationVar(&c.duration)
 	cmd.Flag("concurrency", "Handshakes in flight at most.").Default("32").IntVar(&c.concurrency)
+	cmd.Flag("cpu-profile", "Write a CPU profile of the loop to this file.").StringVar(&c.profile)
 	return cmd
 }
 
 func (c *floorCommand) run(_ io.Reader, stdout, stderr io.Writer) int {
-	if err := c.fleet.validate(); err != nil || c.rate <= 0 || c.concurrency < 1 {
+	if err := c.fleet.validate(); err != nil || c.rate < 0 || c.concurrency < 1 {
 		fmt.Fprintf(stderr, "ocspwatch-bench floor: bad arguments: %v\n", err)
 		return exitError
 	}
+	var profile *os.File
+	if c.profile != "" {
+		var err error
+		if profile, err = os.Create(c.profile); err == nil {
+			err = pprof.StartCPUProfile(profile)
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "ocspwatch-bench floor: %v\n", err)
+			return exitError
+		}
+	}
 	res := runFloor(c.fleet, c.rate, c.duration, c.concurrency)
+	if profile != nil {
+		pprof.StopCPUProfile()
+		if err := profile.Close(); err != nil {
+			fmt.Fprintf(stderr, "ocspwatch-bench floor: %v\n", err)
+			return exitError
+		}
+	}
 	if err := json.NewEncoder(stdout).Encode(res); err != nil {
 		return exitError
 	}
 	return exitOK
 }
 
-// runFloor paces handshakes on a grid: handshake k is due at start+k/rate
-// and handled by worker k mod concurrency, which catches up without
-// sleeping when it falls behind.
+// runFloor runs handshakes until duration has passed, with up to
+// concurrency in flight. A rate above 0 paces them on a grid: handshake k
+// is due at start+k/rate and handled by worker k mod concurrency, which
+// catches up without sleeping when it falls behind. Rate 0 runs flat out.
 func runFloor(f fleet, rate float64, duration time.Duration, concurrency int) floorResult {
 	// The agent's process is warm when its windows start; so is this one
 	// once its first handshakes have initialised crypto tables and pools.
@@ -73,11 +96,16 @@ func runFloor(f fleet, rate float64, duration time.Duration, concurrency int) fl
 	for w := range concurrency {
 		wg.Go(func() {
 			for k := w; ; k += concurrency {
-				due := start.Add(time.Duration(float64(k) / rate * float64(time.Second)))
-				if !due.Before(end) {
+				if rate > 0 {
+					due := start.Add(time.Duration(float64(k) / rate * float64(time.Second)))
+					if !due.Before(end) {
+						return
+					}
+					time.Sleep(time.Until(due))
+				}
+				if !time.Now().Before(end) {
 					return
 				}
-				time.Sleep(time.Until(due))
 				i := k % f.Targets
 				stapled, err := bareHandshake(f.endpoint(i), f.serverName(i))
 				switch {

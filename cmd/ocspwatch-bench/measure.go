@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"time"
 
@@ -43,8 +45,14 @@ type measureOptions struct {
 	// Concurrency of the floor loop; the agent's is its configured
 	// max_concurrent_probes (default 32).
 	Concurrency int
+	// FloorPaced runs the floor at the agent's scheduled rate instead of
+	// flat out.
+	FloorPaced bool
 	// FirstPassLimit bounds the wait for every target's first run.
 	FirstPassLimit time.Duration
+	// ProfileDir, when set, receives a CPU profile of the steady-state
+	// rounds and a heap profile taken with the memory figures.
+	ProfileDir string
 }
 
 func (c *measureCommand) register(app *kingpin.Application) *kingpin.CmdClause {
@@ -54,7 +62,9 @@ func (c *measureCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd.Flag("schedule", "Every target's schedule period.").Required().DurationVar(&c.opts.Schedule)
 	cmd.Flag("query-responder", "Targets also query the OCSP responder.").BoolVar(&c.opts.QueryResponder)
 	cmd.Flag("concurrency", "Floor handshakes in flight at most.").Default("32").IntVar(&c.opts.Concurrency)
+	cmd.Flag("floor-paced", "Pace the floor at the agent's scheduled rate instead of running it flat out.").BoolVar(&c.opts.FloorPaced)
 	cmd.Flag("first-pass-limit", "Longest wait for the first full pass.").Default("15m").DurationVar(&c.opts.FirstPassLimit)
+	cmd.Flag("profile-dir", "Write CPU and heap profiles of the agent here.").StringVar(&c.opts.ProfileDir)
 	return cmd
 }
 
@@ -85,11 +95,13 @@ type result struct {
 	Schedule       string  `json:"schedule"`
 	QueryResponder bool    `json:"query_responder"`
 	WindowSeconds  float64 `json:"window_seconds"`
+	FloorPaced     bool    `json:"floor_paced"`
 	FileLimit      uint64  `json:"file_limit"`
 
 	AgentCPUPerProbe     []float64 `json:"agent_cpu_per_probe"`
 	FloorCPUPerHandshake []float64 `json:"floor_cpu_per_handshake"`
 	AgentProbesPerSecond []float64 `json:"agent_probes_per_second"`
+	FloorPerSecond       []float64 `json:"floor_handshakes_per_second"`
 	FloorHandshakes      int64     `json:"floor_handshakes"`
 	FloorErrors          int64     `json:"floor_errors"`
 	FloorNoStaple        int64     `json:"floor_no_staple"`
@@ -110,8 +122,15 @@ type result struct {
 
 	ScrapeSeconds    []float64 `json:"scrape_seconds"`
 	ScrapeCPUSeconds []float64 `json:"scrape_cpu_seconds"`
-	ScrapeBytes      int64     `json:"scrape_bytes"`
-	Series           int       `json:"series"`
+	// ScrapeProbes are the agent's handshakes during each scrape: the
+	// agent keeps probing meanwhile, so the scrape's own CPU is estimated
+	// as ScrapeCPUSeconds minus these times the CPU per probe.
+	ScrapeProbes []int64 `json:"scrape_probes"`
+	// LoadAverage is the machine's 1-minute load average at the start and
+	// at the end: other work competes for the same cores.
+	LoadAverage [2]float64 `json:"load_average"`
+	ScrapeBytes int64      `json:"scrape_bytes"`
+	Series      int        `json:"series"`
 
 	ReloadChangedSeconds   []float64 `json:"reload_changed_seconds"`
 	ReloadUnchangedSeconds []float64 `json:"reload_unchanged_seconds"`
@@ -122,8 +141,9 @@ type result struct {
 // two more scrapes, memory, reloads.
 func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (*result, error) {
 	res := &result{Targets: f.Targets, Addresses: f.listenAddresses(), Leaves: f.Leaves,
-		Schedule: "@every " + o.Schedule.String(), QueryResponder: o.QueryResponder,
+		Schedule: "@every " + o.Schedule.String(), QueryResponder: o.QueryResponder, FloorPaced: o.FloorPaced,
 		ExpectedPerSecond: float64(f.Targets) / o.Schedule.Seconds()}
+	res.LoadAverage[0] = loadAverage()
 	limit, err := raiseFileLimit()
 	if err != nil {
 		return nil, fmt.Errorf("open-files limit: %w", err)
@@ -147,7 +167,8 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	progress("servers listen on %d addresses 127.1.x.y:%d, responder %s", f.listenAddresses(), f.Port, srv.ready.Responder)
 
 	cfgFile := filepath.Join(dir, "ocspwatch.toml")
-	cfgOpts := configOptions{RootFile: srv.ready.RootFile, Schedule: o.Schedule, QueryResponder: o.QueryResponder, ChangedTarget: -1}
+	cfgOpts := configOptions{RootFile: srv.ready.RootFile, Schedule: o.Schedule, QueryResponder: o.QueryResponder, ChangedTarget: -1,
+		AllowLoopback: networkPolicyConfigurable()}
 	if err := os.WriteFile(cfgFile, f.config(cfgOpts), 0o644); err != nil {
 		return nil, err
 	}
@@ -191,31 +212,42 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	res.FirstPassSeconds = time.Since(started).Seconds()
 	progress("first full pass in %.1fs", res.FirstPassSeconds)
 
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 5 * time.Minute}
-	first, err := scrapeMetrics(ctx, client, metricsURL)
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Minute}
+	first, err := res.scrape(ctx, client, metricsURL, srv)
 	if err != nil {
 		return nil, err
 	}
 	res.SkippedStartup = first.Skipped
-	res.addScrape(first)
 	progress("scrape: %.2fs, %d bytes", first.Seconds, first.Bytes)
 	// The scrape's garbage is collected here, not in the first window.
 	runtime.GC()
 
 	window := o.Duration / (2 * rounds)
 	res.WindowSeconds = window.Seconds()
+	stopProfile, err := startCPUProfile(o.ProfileDir, f.Targets)
+	if err != nil {
+		return nil, err
+	}
 	for r := range rounds {
-		perProbe, rate, err := agentWindow(ctx, srv, window)
+		perProbe, probeRate, err := agentWindow(ctx, srv, window)
 		if err != nil {
 			return nil, err
 		}
 		res.AgentCPUPerProbe = append(res.AgentCPUPerProbe, perProbe)
-		res.AgentProbesPerSecond = append(res.AgentProbesPerSecond, rate)
-		var fl floorResult
-		if err := runJSON(ctx, stderr, &fl, append([]string{"floor",
-			"--rate", strconv.FormatFloat(res.ExpectedPerSecond, 'f', -1, 64),
+		res.AgentProbesPerSecond = append(res.AgentProbesPerSecond, probeRate)
+		rate := 0.0
+		if o.FloorPaced {
+			rate = res.ExpectedPerSecond
+		}
+		args := append([]string{"floor",
+			"--rate", strconv.FormatFloat(rate, 'f', -1, 64),
 			"--duration", window.String(),
-			"--concurrency", strconv.Itoa(o.Concurrency)}, f.args()...)...); err != nil {
+			"--concurrency", strconv.Itoa(o.Concurrency)}, f.args()...)
+		if o.ProfileDir != "" {
+			args = append(args, "--cpu-profile", filepath.Join(o.ProfileDir, fmt.Sprintf("floor-%d-round%d.pprof", f.Targets, r+1)))
+		}
+		var fl floorResult
+		if err := runJSON(ctx, stderr, &fl, args...); err != nil {
 			return nil, err
 		}
 		if fl.Handshakes == 0 {
@@ -225,16 +257,20 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 		res.FloorErrors += fl.Errors
 		res.FloorNoStaple += fl.NoStaple
 		res.FloorCPUPerHandshake = append(res.FloorCPUPerHandshake, fl.CPUSeconds/float64(fl.Handshakes+fl.NoStaple))
-		progress("round %d: agent %s/probe at %.1f probes/s, floor %s/handshake", r+1,
-			ms(perProbe), rate, ms(res.FloorCPUPerHandshake[r]))
+		res.FloorPerSecond = append(res.FloorPerSecond, float64(fl.Handshakes+fl.NoStaple)/fl.Seconds)
+		progress("round %d: agent %s/probe at %.1f probes/s, floor %s/handshake at %.1f handshakes/s", r+1,
+			ms(perProbe), probeRate, ms(res.FloorCPUPerHandshake[r]), res.FloorPerSecond[r])
+	}
+
+	if err := stopProfile(); err != nil {
+		return nil, err
 	}
 
 	var last scrapeResult
 	for range 2 {
-		if last, err = scrapeMetrics(ctx, client, metricsURL); err != nil {
+		if last, err = res.scrape(ctx, client, metricsURL, srv); err != nil {
 			return nil, err
 		}
-		res.addScrape(last)
 	}
 	res.ProbesSuccess, res.ProbesFailure = last.Success, last.Failure
 	if c, err := srv.count(); err == nil {
@@ -248,6 +284,9 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	res.HeapInuse = int64(mem.HeapInuse)
+	if err := writeHeapProfile(o.ProfileDir, f.Targets); err != nil {
+		return nil, err
+	}
 	progress("heap in use %s, RSS %s; scrapes %v", mib(res.HeapInuse), mib(res.RSS), res.ScrapeSeconds)
 
 	reload := func(changed int) (float64, error) {
@@ -279,15 +318,43 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 		res.ReloadChangedSeconds = append(res.ReloadChangedSeconds, s)
 	}
 	progress("reload: unchanged %v, one changed %v", res.ReloadUnchangedSeconds, res.ReloadChangedSeconds)
+	res.LoadAverage[1] = loadAverage()
 	if res.ProbesFailure > 0 {
-		progress("WARNING: %.0f probes failed; see the figures with care", res.ProbesFailure)
+		progress("WARNING: %.0f probes failed; read the figures with care. The agent's first warnings:\n%s", res.ProbesFailure, firstWarnings(logFile.Name(), 3))
 	}
 	return res, nil
 }
 
-func (r *result) addScrape(s scrapeResult) {
+// scrape scrapes once and keeps its figures, with the agent's handshakes
+// meanwhile.
+func (r *result) scrape(ctx context.Context, client *http.Client, url string, srv *serverProcess) (scrapeResult, error) {
+	c0, err := srv.count()
+	if err != nil {
+		return scrapeResult{}, err
+	}
+	s, err := scrapeMetrics(ctx, client, url)
+	if err != nil {
+		return s, err
+	}
+	c1, err := srv.count()
+	if err != nil {
+		return s, err
+	}
 	r.ScrapeSeconds = append(r.ScrapeSeconds, s.Seconds)
 	r.ScrapeCPUSeconds = append(r.ScrapeCPUSeconds, s.CPUSeconds)
+	r.ScrapeProbes = append(r.ScrapeProbes, c1.Total-c0.Total)
+	return s, nil
+}
+
+// scrapeOwnCPU estimates each scrape's own CPU: the process's CPU during
+// it less the probing that went on meanwhile, at the median CPU per probe.
+func (r *result) scrapeOwnCPU() []float64 {
+	perProbe := median(r.AgentCPUPerProbe)
+	own := make([]float64, len(r.ScrapeCPUSeconds))
+	for i, cpu := range r.ScrapeCPUSeconds {
+		own[i] = max(0, cpu-float64(r.ScrapeProbes[i])*perProbe)
+	}
+	return own
 }
 
 // waitFirstPass waits until every target completed a handshake.
@@ -354,4 +421,23 @@ func median(xs []float64) float64 {
 		return s[len(s)/2]
 	}
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// firstWarnings returns the agent log's first n lines at WARN or above,
+// so a failing run shows why without keeping its temporary directory.
+func firstWarnings(logPath string, n int) string {
+	f, err := os.Open(logPath)
+	if err != nil {
+		return err.Error()
+	}
+	defer f.Close()
+	var lines []string
+	in := bufio.NewScanner(f)
+	in.Buffer(make([]byte, 64<<10), maxLine)
+	for in.Scan() && len(lines) < n {
+		if line := in.Text(); strings.Contains(line, " level=WARN ") || strings.Contains(line, " level=ERROR ") {
+			lines = append(lines, "    "+line)
+		}
+	}
+	return strings.Join(lines, "\n")
 }

@@ -13,7 +13,9 @@ import (
 // scrapeResult is one GET /metrics, read to the end, in the text format
 // without compression, and the counters the benchmark needs from it.
 type scrapeResult struct {
-	Seconds    float64
+	Seconds float64
+	// CPUSeconds is the whole process's CPU during the scrape, probing
+	// included; the report subtracts the probing.
 	CPUSeconds float64
 	Bytes      int64
 	Series     int
