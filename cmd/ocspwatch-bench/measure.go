@@ -97,6 +97,9 @@ type result struct {
 	WindowSeconds  float64 `json:"window_seconds"`
 	FloorPaced     bool    `json:"floor_paced"`
 	FileLimit      uint64  `json:"file_limit"`
+	// LoadAverage is the machine's 1-minute load average at the start and
+	// at the end: other work competes for the same cores.
+	LoadAverage [2]float64 `json:"load_average"`
 
 	AgentCPUPerProbe     []float64 `json:"agent_cpu_per_probe"`
 	FloorCPUPerHandshake []float64 `json:"floor_cpu_per_handshake"`
@@ -126,184 +129,247 @@ type result struct {
 	// agent keeps probing meanwhile, so the scrape's own CPU is estimated
 	// as ScrapeCPUSeconds minus these times the CPU per probe.
 	ScrapeProbes []int64 `json:"scrape_probes"`
-	// LoadAverage is the machine's 1-minute load average at the start and
-	// at the end: other work competes for the same cores.
-	LoadAverage [2]float64 `json:"load_average"`
-	ScrapeBytes int64      `json:"scrape_bytes"`
-	Series      int        `json:"series"`
+	ScrapeBytes  int64   `json:"scrape_bytes"`
+	Series       int     `json:"series"`
 
 	ReloadChangedSeconds   []float64 `json:"reload_changed_seconds"`
 	ReloadUnchangedSeconds []float64 `json:"reload_unchanged_seconds"`
+}
+
+// sizeRun is one fleet size being measured: the server process, the
+// agent in this process and the figures so far.
+type sizeRun struct {
+	fleet  fleet
+	opts   measureOptions
+	res    *result
+	stderr io.Writer
+
+	srv        *serverProcess
+	cfgFile    string
+	cfgOpts    configOptions
+	logFile    string
+	agent      *exporter.Agent
+	metricsURL string
+	client     *http.Client
 }
 
 // measure runs one size: servers in a child process, the agent here,
 // then the figures in order: first pass, a scrape, interleaved rounds,
 // two more scrapes, memory, reloads.
 func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (*result, error) {
-	res := &result{Targets: f.Targets, Addresses: f.listenAddresses(), Leaves: f.Leaves,
-		Schedule: "@every " + o.Schedule.String(), QueryResponder: o.QueryResponder, FloorPaced: o.FloorPaced,
-		ExpectedPerSecond: float64(f.Targets) / o.Schedule.Seconds()}
+	run := &sizeRun{fleet: f, opts: o, stderr: stderr,
+		res: &result{Targets: f.Targets, Addresses: f.listenAddresses(), Leaves: f.Leaves,
+			Schedule: "@every " + o.Schedule.String(), QueryResponder: o.QueryResponder, FloorPaced: o.FloorPaced,
+			ExpectedPerSecond: float64(f.Targets) / o.Schedule.Seconds()},
+		client: &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Minute},
+	}
+	res := run.res
 	res.LoadAverage[0] = loadAverage()
 	limit, err := raiseFileLimit()
 	if err != nil {
 		return nil, fmt.Errorf("open-files limit: %w", err)
 	}
 	res.FileLimit = limit
-	progress := func(format string, args ...any) {
-		fmt.Fprintf(stderr, "[%s] %d targets: %s\n", time.Now().UTC().Format("15:04:05"), f.Targets, fmt.Sprintf(format, args...))
-	}
 
 	dir, err := os.MkdirTemp("", "ocspwatch-bench-")
 	if err != nil {
 		return nil, err
 	}
 	defer os.RemoveAll(dir)
-	srv, err := startServerProcess(ctx, stderr, f, dir)
-	if err != nil {
+	if run.srv, err = startServerProcess(ctx, stderr, f, dir); err != nil {
 		return nil, err
 	}
-	defer srv.close()
-	f.Port = srv.ready.Port
-	progress("servers listen on %d addresses 127.1.x.y:%d, responder %s", f.listenAddresses(), f.Port, srv.ready.Responder)
+	defer run.srv.close()
+	run.fleet.Port = run.srv.ready.Port
+	run.progress("servers listen on %d addresses 127.1.x.y:%d, responder %s", f.listenAddresses(), run.fleet.Port, run.srv.ready.Responder)
 
-	cfgFile := filepath.Join(dir, "ocspwatch.toml")
-	cfgOpts := configOptions{RootFile: srv.ready.RootFile, Schedule: o.Schedule, QueryResponder: o.QueryResponder, ChangedTarget: -1,
-		AllowLoopback: networkPolicyConfigurable()}
-	if err := os.WriteFile(cfgFile, f.config(cfgOpts), 0o644); err != nil {
-		return nil, err
-	}
-	logFile, err := os.Create(filepath.Join(dir, "agent.log"))
-	if err != nil {
-		return nil, err
-	}
-	defer logFile.Close()
-	agent, err := exporter.New(exporter.Options{
-		ConfigFile: cfgFile,
-		Logger:     slog.New(slog.NewTextHandler(logFile, &slog.HandlerOptions{Level: slog.LevelInfo})),
-		UserAgent:  "ocspwatch-bench",
-	})
-	if err != nil {
-		return nil, err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	web := &http.Server{Handler: agent.Handler(), ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = web.Serve(ln) }()
-	defer web.Close()
-	metricsURL := "http://" + ln.Addr().String() + "/metrics"
-
-	runCtx, stopAgent := context.WithCancel(ctx)
-	agentDone := make(chan struct{})
 	started := time.Now()
-	go func() {
-		_ = agent.Run(runCtx)
-		close(agentDone)
-	}()
-	defer func() {
-		stopAgent()
-		<-agentDone
-	}()
-
-	if err := waitFirstPass(ctx, srv, f.Targets, started, o.FirstPassLimit); err != nil {
+	stopAgent, err := run.startAgent(ctx, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer stopAgent()
+	if err := waitFirstPass(ctx, run.srv, f.Targets, started, o.FirstPassLimit); err != nil {
 		return nil, err
 	}
 	res.FirstPassSeconds = time.Since(started).Seconds()
-	progress("first full pass in %.1fs", res.FirstPassSeconds)
+	run.progress("first full pass in %.1fs", res.FirstPassSeconds)
 
-	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Minute}
-	first, err := res.scrape(ctx, client, metricsURL, srv)
+	first, err := run.scrape(ctx)
 	if err != nil {
 		return nil, err
 	}
 	res.SkippedStartup = first.Skipped
-	progress("scrape: %.2fs, %d bytes", first.Seconds, first.Bytes)
+	run.progress("scrape: %.2fs, %d bytes", first.Seconds, first.Bytes)
 	// The scrape's garbage is collected here, not in the first window.
 	runtime.GC()
 
-	window := o.Duration / (2 * rounds)
-	res.WindowSeconds = window.Seconds()
 	stopProfile, err := startCPUProfile(o.ProfileDir, f.Targets)
 	if err != nil {
 		return nil, err
 	}
 	for r := range rounds {
-		perProbe, probeRate, err := agentWindow(ctx, srv, window)
-		if err != nil {
+		if err := run.round(ctx, r); err != nil {
 			return nil, err
 		}
-		res.AgentCPUPerProbe = append(res.AgentCPUPerProbe, perProbe)
-		res.AgentProbesPerSecond = append(res.AgentProbesPerSecond, probeRate)
-		rate := 0.0
-		if o.FloorPaced {
-			rate = res.ExpectedPerSecond
-		}
-		args := append([]string{"floor",
-			"--rate", strconv.FormatFloat(rate, 'f', -1, 64),
-			"--duration", window.String(),
-			"--concurrency", strconv.Itoa(o.Concurrency)}, f.args()...)
-		if o.ProfileDir != "" {
-			args = append(args, "--cpu-profile", filepath.Join(o.ProfileDir, fmt.Sprintf("floor-%d-round%d.pprof", f.Targets, r+1)))
-		}
-		var fl floorResult
-		if err := runJSON(ctx, stderr, &fl, args...); err != nil {
-			return nil, err
-		}
-		if fl.Handshakes == 0 {
-			return nil, fmt.Errorf("the floor completed no stapled handshake (%d errors)", fl.Errors)
-		}
-		res.FloorHandshakes += fl.Handshakes + fl.NoStaple + floorWarmUp
-		res.FloorErrors += fl.Errors
-		res.FloorNoStaple += fl.NoStaple
-		res.FloorCPUPerHandshake = append(res.FloorCPUPerHandshake, fl.CPUSeconds/float64(fl.Handshakes+fl.NoStaple))
-		res.FloorPerSecond = append(res.FloorPerSecond, float64(fl.Handshakes+fl.NoStaple)/fl.Seconds)
-		progress("round %d: agent %s/probe at %.1f probes/s, floor %s/handshake at %.1f handshakes/s", r+1,
-			ms(perProbe), probeRate, ms(res.FloorCPUPerHandshake[r]), res.FloorPerSecond[r])
 	}
-
 	if err := stopProfile(); err != nil {
 		return nil, err
 	}
 
 	var last scrapeResult
 	for range 2 {
-		if last, err = res.scrape(ctx, client, metricsURL, srv); err != nil {
+		if last, err = run.scrape(ctx); err != nil {
 			return nil, err
 		}
 	}
 	res.ProbesSuccess, res.ProbesFailure = last.Success, last.Failure
-	if c, err := srv.count(); err == nil {
+	if c, err := run.srv.count(); err == nil {
 		res.ServerCountedProbes = c.Total - res.FloorHandshakes
 	}
-	progress("ocsp_probes_total %.0f (%.0f failed); the servers counted %d agent handshakes", last.Success+last.Failure, last.Failure, res.ServerCountedProbes)
+	run.progress("ocsp_probes_total %.0f (%.0f failed); the servers counted %d agent handshakes", last.Success+last.Failure, last.Failure, res.ServerCountedProbes)
 	res.SkippedSteady = last.Skipped - first.Skipped
 	res.ScrapeBytes, res.Series = last.Bytes, last.Series
+
+	if err := run.measureMemory(); err != nil {
+		return nil, err
+	}
+	if err := run.timeReloads(); err != nil {
+		return nil, err
+	}
+	res.LoadAverage[1] = loadAverage()
+	if res.ProbesFailure > 0 {
+		run.progress("WARNING: %.0f probes failed; read the figures with care. The agent's first warnings:\n%s", res.ProbesFailure, firstWarnings(run.logFile, 3))
+	}
+	return res, nil
+}
+
+func (run *sizeRun) progress(format string, args ...any) {
+	fmt.Fprintf(run.stderr, "[%s] %d targets: %s\n", time.Now().UTC().Format("15:04:05"), run.fleet.Targets, fmt.Sprintf(format, args...))
+}
+
+// startAgent writes the configuration and starts the real agent with its
+// HTTP handler on loopback; stop ends both and waits for the agent.
+func (run *sizeRun) startAgent(ctx context.Context, dir string) (stop func(), err error) {
+	run.cfgFile = filepath.Join(dir, "ocspwatch.toml")
+	run.cfgOpts = configOptions{RootFile: run.srv.ready.RootFile, Schedule: run.opts.Schedule, QueryResponder: run.opts.QueryResponder,
+		ChangedTarget: -1, AllowLoopback: networkPolicyConfigurable()}
+	if err := os.WriteFile(run.cfgFile, run.fleet.config(run.cfgOpts), 0o644); err != nil {
+		return nil, err
+	}
+	run.logFile = filepath.Join(dir, "agent.log")
+	log, err := os.Create(run.logFile)
+	if err != nil {
+		return nil, err
+	}
+	run.agent, err = exporter.New(exporter.Options{
+		ConfigFile: run.cfgFile,
+		Logger:     slog.New(slog.NewTextHandler(log, &slog.HandlerOptions{Level: slog.LevelInfo})),
+		UserAgent:  "ocspwatch-bench",
+	})
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		log.Close()
+		return nil, err
+	}
+	web := &http.Server{Handler: run.agent.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = web.Serve(ln) }()
+	run.metricsURL = "http://" + ln.Addr().String() + "/metrics"
+
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		_ = run.agent.Run(runCtx)
+		close(done)
+	}()
+	return func() {
+		_ = web.Close()
+		cancel()
+		<-done
+		log.Close()
+	}, nil
+}
+
+// round is an agent window, then a floor window of the same length in its
+// own process.
+func (run *sizeRun) round(ctx context.Context, r int) error {
+	res := run.res
+	window := run.opts.Duration / (2 * rounds)
+	res.WindowSeconds = window.Seconds()
+	perProbe, probeRate, err := agentWindow(ctx, run.srv, window)
+	if err != nil {
+		return err
+	}
+	res.AgentCPUPerProbe = append(res.AgentCPUPerProbe, perProbe)
+	res.AgentProbesPerSecond = append(res.AgentProbesPerSecond, probeRate)
+
+	rate := 0.0
+	if run.opts.FloorPaced {
+		rate = res.ExpectedPerSecond
+	}
+	args := append([]string{"floor",
+		"--rate", strconv.FormatFloat(rate, 'f', -1, 64),
+		"--duration", window.String(),
+		"--concurrency", strconv.Itoa(run.opts.Concurrency)}, run.fleet.args()...)
+	if run.opts.ProfileDir != "" {
+		args = append(args, "--cpu-profile", filepath.Join(run.opts.ProfileDir, fmt.Sprintf("floor-%d-round%d.pprof", run.fleet.Targets, r+1)))
+	}
+	var fl floorResult
+	if err := runJSON(ctx, run.stderr, &fl, args...); err != nil {
+		return err
+	}
+	if fl.Handshakes == 0 {
+		return fmt.Errorf("the floor completed no stapled handshake (%d errors)", fl.Errors)
+	}
+	done := fl.Handshakes + fl.NoStaple
+	res.FloorHandshakes += done + floorWarmUp
+	res.FloorErrors += fl.Errors
+	res.FloorNoStaple += fl.NoStaple
+	res.FloorCPUPerHandshake = append(res.FloorCPUPerHandshake, fl.CPUSeconds/float64(done))
+	res.FloorPerSecond = append(res.FloorPerSecond, float64(done)/fl.Seconds)
+	run.progress("round %d: agent %s/probe at %.1f probes/s, floor %s/handshake at %.1f handshakes/s", r+1,
+		ms(perProbe), probeRate, ms(res.FloorCPUPerHandshake[r]), res.FloorPerSecond[r])
+	return nil
+}
+
+// measureMemory reads RSS just after the scrapes, then the heap after a
+// forced GC.
+func (run *sizeRun) measureMemory() error {
+	res := run.res
 	res.RSS, res.PeakRSS = procStatus("VmRSS"), procStatus("VmHWM")
 	runtime.GC()
 	var mem runtime.MemStats
 	runtime.ReadMemStats(&mem)
 	res.HeapInuse = int64(mem.HeapInuse)
-	if err := writeHeapProfile(o.ProfileDir, f.Targets); err != nil {
-		return nil, err
+	if err := writeHeapProfile(run.opts.ProfileDir, run.fleet.Targets); err != nil {
+		return err
 	}
-	progress("heap in use %s, RSS %s; scrapes %v", mib(res.HeapInuse), mib(res.RSS), res.ScrapeSeconds)
+	run.progress("heap in use %s, RSS %s; scrapes %v", mib(res.HeapInuse), mib(res.RSS), res.ScrapeSeconds)
+	return nil
+}
 
+// timeReloads times agent.Reload three times with the file rewritten
+// unchanged, then three times with one target changed.
+func (run *sizeRun) timeReloads() error {
 	reload := func(changed int) (float64, error) {
-		cfgOpts.ChangedTarget = changed
-		if err := os.WriteFile(cfgFile, f.config(cfgOpts), 0o644); err != nil {
+		run.cfgOpts.ChangedTarget = changed
+		if err := os.WriteFile(run.cfgFile, run.fleet.config(run.cfgOpts), 0o644); err != nil {
 			return 0, err
 		}
 		start := time.Now()
-		err := agent.Reload()
+		err := run.agent.Reload()
 		return time.Since(start).Seconds(), err
 	}
 	for range 3 {
 		s, err := reload(-1)
 		if err != nil {
-			return nil, fmt.Errorf("reload: %w", err)
+			return fmt.Errorf("reload: %w", err)
 		}
-		res.ReloadUnchangedSeconds = append(res.ReloadUnchangedSeconds, s)
+		run.res.ReloadUnchangedSeconds = append(run.res.ReloadUnchangedSeconds, s)
 	}
 	// Each reload flips target 0's timeout, so exactly one target changes.
 	for i := range 3 {
@@ -313,33 +379,30 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 		}
 		s, err := reload(changed)
 		if err != nil {
-			return nil, fmt.Errorf("reload: %w", err)
+			return fmt.Errorf("reload: %w", err)
 		}
-		res.ReloadChangedSeconds = append(res.ReloadChangedSeconds, s)
+		run.res.ReloadChangedSeconds = append(run.res.ReloadChangedSeconds, s)
 	}
-	progress("reload: unchanged %v, one changed %v", res.ReloadUnchangedSeconds, res.ReloadChangedSeconds)
-	res.LoadAverage[1] = loadAverage()
-	if res.ProbesFailure > 0 {
-		progress("WARNING: %.0f probes failed; read the figures with care. The agent's first warnings:\n%s", res.ProbesFailure, firstWarnings(logFile.Name(), 3))
-	}
-	return res, nil
+	run.progress("reload: unchanged %v, one changed %v", run.res.ReloadUnchangedSeconds, run.res.ReloadChangedSeconds)
+	return nil
 }
 
 // scrape scrapes once and keeps its figures, with the agent's handshakes
 // meanwhile.
-func (r *result) scrape(ctx context.Context, client *http.Client, url string, srv *serverProcess) (scrapeResult, error) {
-	c0, err := srv.count()
+func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
+	c0, err := run.srv.count()
 	if err != nil {
 		return scrapeResult{}, err
 	}
-	s, err := scrapeMetrics(ctx, client, url)
+	s, err := scrapeMetrics(ctx, run.client, run.metricsURL)
 	if err != nil {
 		return s, err
 	}
-	c1, err := srv.count()
+	c1, err := run.srv.count()
 	if err != nil {
 		return s, err
 	}
+	r := run.res
 	r.ScrapeSeconds = append(r.ScrapeSeconds, s.Seconds)
 	r.ScrapeCPUSeconds = append(r.ScrapeCPUSeconds, s.CPUSeconds)
 	r.ScrapeProbes = append(r.ScrapeProbes, c1.Total-c0.Total)
