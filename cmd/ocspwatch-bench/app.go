@@ -43,10 +43,24 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "ocspwatch-bench: %v\n", err)
 		return exitError
 	}
-	if selected == "" {
-		return exitOK // --help
+	if selected == "" || helpRequested(args) {
+		return exitOK
 	}
 	return commands[selected].run(stdin, stdout, stderr)
+}
+
+// helpRequested reports a help flag: kingpin, told not to exit, prints the
+// help and still returns the default command.
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		switch a {
+		case "--help", "-h", "--help-long", "--help-man":
+			return true
+		case "--":
+			return false
+		}
+	}
+	return false
 }
 
 // benchCommand is the default: one measuring process per fleet size,

@@ -31,7 +31,7 @@ type fleet struct {
 	Leaves    int
 }
 
-// addFleetFlags registers the layout flags a child process receives.
+// addFlags registers the layout flags a child process receives.
 func (f *fleet) addFlags(cmd *kingpin.CmdClause) {
 	cmd.Flag("targets", "Number of targets.").Required().IntVar(&f.Targets)
 	cmd.Flag("addresses", "Loopback addresses to spread the targets over.").Required().IntVar(&f.Addresses)
