@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// scrapeResult is one GET /metrics, read to the end, in the text format
+// without compression, and the counters the benchmark needs from it.
+type scrapeResult struct {
+	Seconds float64
+	// CPUSeconds is the whole process's CPU during the scrape, probing
+	// included; the report subtracts the probing.
+	CPUSeconds float64
+	Bytes      int64
+	Series     int
+	Success    float64
+	Failure    float64
+	Skipped    float64
+}
+
+// maxLine bounds one exposition line; label values are capped well below.
+const maxLine = 1 << 20
+
+// scrapeMetrics scrapes over real HTTP. The lines are scanned as they
+// arrive rather than parsed into a model, so reading a large exposition
+// adds little to the process's heap or to the timing.
+func scrapeMetrics(ctx context.Context, client *http.Client, url string) (scrapeResult, error) {
+	var r scrapeResult
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return r, err
+	}
+	cpu0, start := processCPU(), time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return r, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return r, fmt.Errorf("GET /metrics: %s", resp.Status)
+	}
+	in := bufio.NewScanner(resp.Body)
+	in.Buffer(make([]byte, 64<<10), maxLine)
+	for in.Scan() {
+		line := in.Text()
+		r.Bytes += int64(len(line)) + 1
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		r.Series++
+		switch {
+		case strings.HasPrefix(line, "ocsp_probes_total{"):
+			if strings.Contains(line, `result="success"`) {
+				r.Success += sampleValue(line)
+			} else {
+				r.Failure += sampleValue(line)
+			}
+		case strings.HasPrefix(line, "ocspwatch_probe_runs_skipped_total{"):
+			r.Skipped += sampleValue(line)
+		}
+	}
+	if err := in.Err(); err != nil {
+		return r, fmt.Errorf("read /metrics: %w", err)
+	}
+	r.Seconds, r.CPUSeconds = time.Since(start).Seconds(), processCPU()-cpu0
+	return r, nil
+}
+
+// sampleValue is the value of a text-format sample without a timestamp.
+func sampleValue(line string) float64 {
+	v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+	if err != nil {
+		return 0
+	}
+	return v
+}
