@@ -9,7 +9,6 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
-	"github.com/ocspwatch/ocspwatch/config"
 )
 
 // nameDomain holds every target's SNI name; the leaves carry a wildcard
@@ -128,10 +127,3 @@ func (f fleet) config(o configOptions) []byte {
 	return []byte(b.String())
 }
 
-// networkPolicyConfigurable reports whether this build's configuration has
-// a [network] table. Agents that have one deny loopback responders named
-// by certificates unless allowed; older ones reject the unknown table.
-func networkPolicyConfigurable() bool {
-	_, err := config.Parse([]byte("[network]\nallow = [\"127.0.0.0/8\"]\n"), "network-policy-check.toml")
-	return err == nil
-}
