@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
-
 )
 
 // nameDomain holds every target's SNI name; the leaves carry a wildcard
@@ -126,4 +125,3 @@ func (f fleet) config(o configOptions) []byte {
 	}
 	return []byte(b.String())
 }
-
