@@ -11,8 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/robfig/cron/v3"
-
 	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/probe"
 	"github.com/ocspwatch/ocspwatch/probe/crl"
@@ -36,8 +34,8 @@ type scheduler struct {
 	// verdicts caches the signature checks of byte-identical chains and
 	// staples across runs and targets.
 	verdicts *probe.VerifyCache
-	cron     *cron.Cron
-	entries  map[string]cron.EntryID
+	jobs     *dispatcher
+	entries  map[string]int
 	slots    chan struct{}
 	running  sync.WaitGroup
 }
@@ -45,8 +43,8 @@ type scheduler struct {
 func newScheduler(root context.Context, st *store, pool *probe.ResponderPool, logger *slog.Logger, now func() time.Time, userAgent string, resolver *net.Resolver) *scheduler {
 	return &scheduler{
 		root: root, store: st, pool: pool, logger: logger, now: now, userAgent: userAgent, resolver: resolver,
-		cron:     cron.New(cron.WithLocation(time.UTC)),
-		entries:  map[string]cron.EntryID{},
+		jobs:     newDispatcher(),
+		entries:  map[string]int{},
 		verdicts: probe.NewVerifyCache(0),
 	}
 }
@@ -66,12 +64,18 @@ func (s *scheduler) apply(cfg *config.Config) {
 
 	removed, added := s.store.sync(s.root, cfg.Targets)
 	for _, st := range removed {
-		s.cron.Remove(s.entries[st.name])
+		s.jobs.remove(s.entries[st.name])
 		delete(s.entries, st.name)
 		st.cancel()
 	}
 	for _, st := range added {
-		s.entries[st.name] = s.cron.Schedule(st.target.ParsedSchedule(), cron.FuncJob(func() { s.run(st, false) }))
+		s.entries[st.name] = s.jobs.schedule(st.target.ParsedSchedule(), func() {
+			s.running.Add(1)
+			go func() {
+				defer s.running.Done()
+				s.run(st, false)
+			}()
+		})
 	}
 	if len(added) > 0 {
 		s.running.Add(1)
@@ -134,12 +138,12 @@ func firstRunOffset(name string, window time.Duration) time.Duration {
 }
 
 // start begins the cron loop; apply has already run every target once.
-func (s *scheduler) start() { s.cron.Start() }
+func (s *scheduler) start() { s.jobs.start() }
 
 // stop ends scheduling and waits for runs in flight, which the cancelled
 // root context cuts short.
 func (s *scheduler) stop() {
-	<-s.cron.Stop().Done()
+	s.jobs.stop()
 	s.running.Wait()
 }
 
