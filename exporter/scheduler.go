@@ -34,10 +34,12 @@ type scheduler struct {
 	// verdicts caches the signature checks of byte-identical chains and
 	// staples across runs and targets.
 	verdicts *probe.VerifyCache
-	jobs     *dispatcher
-	entries  map[string]int
-	slots    chan struct{}
-	running  sync.WaitGroup
+	// certs shares parsed certificates between the targets' results.
+	certs   *probe.CertInterner
+	jobs    *dispatcher
+	entries map[string]int
+	slots   chan struct{}
+	running sync.WaitGroup
 }
 
 func newScheduler(root context.Context, st *store, pool *probe.ResponderPool, logger *slog.Logger, now func() time.Time, userAgent string, resolver *net.Resolver) *scheduler {
@@ -46,6 +48,7 @@ func newScheduler(root context.Context, st *store, pool *probe.ResponderPool, lo
 		jobs:     newDispatcher(),
 		entries:  map[string]int{},
 		verdicts: probe.NewVerifyCache(0),
+		certs:    probe.NewCertInterner(),
 	}
 }
 
@@ -212,7 +215,7 @@ func (s *scheduler) probe(parent context.Context, t *config.Target, cfg *config.
 	spec.CRLs = s.crls
 	s.mu.Unlock()
 	if spec.Staple != nil {
-		spec.Staple.Cache = s.verdicts
+		spec.Staple.Cache, spec.Staple.Interner = s.verdicts, s.certs
 	}
 	return probe.RunTarget(ctx, spec, s.pool)
 }

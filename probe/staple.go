@@ -61,8 +61,10 @@ type StapleRequest struct {
 	Dial   *DialPolicy
 	Origin Origin
 	// Cache remembers verdicts on byte-identical chains and staples; nil
-	// verifies everything every run.
-	Cache *VerifyCache
+	// verifies everything every run. Interner shares parsed certificates
+	// between results; nil keeps each handshake's own.
+	Cache    *VerifyCache
+	Interner *CertInterner
 }
 
 // Timings of one handshake. Phases that did not happen (no DNS lookup
@@ -251,7 +253,8 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 		r.Problems = append(r.Problems, Problem{Reason: ReasonTLSHandshake, Detail: "server sent no certificate"})
 		return r
 	}
-	r.Leaf, r.Chain = state.PeerCertificates[0], state.PeerCertificates
+	r.Chain = req.Interner.internAll(state.PeerCertificates)
+	r.Leaf = r.Chain[0]
 	r.Cert = InspectCert(r.Leaf)
 	r.inspectChain(req, serverName)
 

@@ -40,3 +40,17 @@ func TestPinnedSignerMustBeValidNow(t *testing.T) {
 		t.Errorf("valid %v failure %q, want signer_expired", v.Valid, v.failure)
 	}
 }
+
+// TestInternerSharesCertificates: two handshakes serving the same chain
+// give results that share one parsed copy of each certificate.
+func TestInternerSharesCertificates(t *testing.T) {
+	p := testPKI(t)
+	a := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{})
+	b := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{})
+	in := NewCertInterner()
+	ra := Staple(context.Background(), StapleRequest{Endpoint: a.Addr, ServerName: "localhost", Roots: p.root.Pool(), Now: frozen, Interner: in})[0]
+	rb := Staple(context.Background(), StapleRequest{Endpoint: b.Addr, ServerName: "localhost", Roots: p.root.Pool(), Now: frozen, Interner: in})[0]
+	if ra.Leaf != rb.Leaf || ra.Chain[1] != rb.Chain[1] || !ra.ChainVerified || !rb.ChainVerified {
+		t.Errorf("the two results hold separate copies: leaf %v, issuer %v", ra.Leaf == rb.Leaf, ra.Chain[1] == rb.Chain[1])
+	}
+}
