@@ -274,7 +274,9 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 // that checks responders' answers, and names its problems as a staple's.
 func (r *StapleResult) judgeStaple(der []byte, req StapleRequest) {
 	r.StaplePresent = true
-	r.StapleDER = der
+	// A copy: the handshake's buffer, which der points into, need not
+	// outlive the handshake.
+	r.StapleDER = bytes.Clone(der)
 	r.Staple = req.Cache.verify(der, r.Leaf, r.Issuer, req.Now(), req.Policy)
 	r.Problems = append(r.Problems, r.Staple.problems(stapleReasons, ReasonStapleRevoked, ReasonStapleUnknown)...)
 }
