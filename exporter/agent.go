@@ -184,9 +184,10 @@ func (a *Agent) crlPool(cfg *config.Config) *crl.Pool {
 	if a.crls != nil && key == a.crlKey {
 		return a.crls
 	}
-	if a.crls != nil {
-		a.crls.Close()
-	}
+	// The old cache is not closed: closing would cancel its downloads in
+	// flight and fail the runs waiting on them with crl_timeout. Runs that
+	// hold it finish with it; its downloads end on their own timeout, or
+	// at shutdown with the agent's root context, and it is then collected.
 	clientOpts := cfg.ClientOptions()
 	clientOpts.Resolver = a.opts.Resolver
 	policy := cfg.DialPolicy()
