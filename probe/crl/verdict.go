@@ -58,12 +58,16 @@ func (c *CRL) Check(cert *x509.Certificate, now time.Time, skew time.Duration) C
 	if !v.Trusted {
 		return st
 	}
-	if listed, at, reason := c.Lookup(cert.SerialNumber); listed {
+	// removeFromCRL (8) belongs to delta CRLs, which are not trusted here;
+	// in a full CRL it says the certificate is no longer revoked.
+	if listed, at, reason := c.Lookup(cert.SerialNumber); listed && reason != reasonRemoveFromCRL {
 		st.Listed, st.RevokedAt, st.ReasonCode = true, at, reason
 		st.Problems = append(st.Problems, Problem{ReasonRevoked, revokedDetail(at, reason)})
 	}
 	return st
 }
+
+const reasonRemoveFromCRL = 8
 
 func revokedDetail(at time.Time, reason int) string {
 	d := "revoked at " + stamp(at)
