@@ -41,17 +41,14 @@ var crlMetrics = []metricDef{
 	mCRLLastFetch, mCRLLastGood, mCRLTargets, mCRLCertRevoked, mCRLCertRevAt, mCertRevoked,
 }
 
-// crlReasons are RFC 5280 §5.3.1's CRLReason names by code.
-var crlReasons = map[int]string{
-	0: "unspecified", 1: "keyCompromise", 2: "cACompromise", 3: "affiliationChanged", 4: "superseded",
-	5: "cessationOfOperation", 6: "certificateHold", 8: "removeFromCRL", 9: "privilegeWithdrawn", 10: "aACompromise",
-}
-
+// crlReasonName is a CRL entry's reason label: an entry without a reason
+// means "unspecified" (RFC 5280 §5.3.1), and a code the RFC does not
+// define is "unknown", which keeps the label's values bounded.
 func crlReasonName(code int) string {
 	if code == crl.NoReasonCode {
 		return "unspecified"
 	}
-	if name, ok := crlReasons[code]; ok {
+	if name := probe.RevocationReasonName(code); name != "" {
 		return name
 	}
 	return "unknown"

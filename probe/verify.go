@@ -51,6 +51,8 @@ const (
 // AllCertStatuses lists every CertStatus, for enum-style metrics.
 func AllCertStatuses() []CertStatus { return []CertStatus{CertGood, CertRevoked, CertUnknown} }
 
+// revocationReasons are RFC 5280 §5.3.1's CRLReason names by code; OCSP
+// (RFC 6960 §4.2.1) and CRLs share the codes.
 var revocationReasons = map[int]string{
 	ocsp.Unspecified: "unspecified", ocsp.KeyCompromise: "keyCompromise",
 	ocsp.CACompromise: "cACompromise", ocsp.AffiliationChanged: "affiliationChanged",
@@ -58,6 +60,10 @@ var revocationReasons = map[int]string{
 	ocsp.CertificateHold: "certificateHold", ocsp.RemoveFromCRL: "removeFromCRL",
 	ocsp.PrivilegeWithdrawn: "privilegeWithdrawn", ocsp.AACompromise: "aACompromise",
 }
+
+// RevocationReasonName names a CRLReason code, or returns "" for a code
+// RFC 5280 does not define, so each caller picks its own fallback.
+func RevocationReasonName(code int) string { return revocationReasons[code] }
 
 // SignerKind says who signed an OCSP response.
 type SignerKind string

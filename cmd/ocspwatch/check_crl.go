@@ -92,9 +92,7 @@ func crlVerdict(r *probe.CRLResult, now time.Time) string {
 
 // crlReasonName names an RFC 5280 CRLReason code.
 func crlReasonName(code int) string {
-	names := map[int]string{0: "unspecified", 1: "keyCompromise", 2: "cACompromise", 3: "affiliationChanged",
-		4: "superseded", 5: "cessationOfOperation", 6: "certificateHold", 8: "removeFromCRL", 9: "privilegeWithdrawn", 10: "aACompromise"}
-	if name, ok := names[code]; ok {
+	if name := probe.RevocationReasonName(code); name != "" {
 		return name
 	}
 	return "unspecified"
