@@ -96,7 +96,7 @@ func New(opts Options) (*Agent, error) {
 	a.pool = probe.NewResponderPool(a.root, nil, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
 	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent, opts.Resolver)
 	a.registry.MustRegister(
-		&collector{store: a.store, now: opts.Now, agent: a, logger: a.logger},
+		&collector{store: a.store, agent: a, logger: a.logger},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)

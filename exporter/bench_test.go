@@ -66,7 +66,7 @@ func benchmarkScrape(b *testing.B, targets int) {
 		st.record(s, rep, now)
 	}
 	reg := prometheus.NewRegistry()
-	reg.MustRegister(&collector{store: st, now: func() time.Time { return now }, region: "eu"})
+	reg.MustRegister(&collector{store: st, region: "eu"})
 	var series, own int
 	var out countingWriter
 	b.ReportAllocs()

@@ -32,9 +32,6 @@ import (
 // region const label comes from the configuration and may change on reload.
 type collector struct {
 	store *store
-	// now is no longer read: contract v2 exports instants only. agent.go
-	// and server.go still set it; drop it together with them.
-	now func() time.Time
 	// agent is nil for the one-target registries that /probe builds,
 	// which take their region label from region instead.
 	agent  *Agent

@@ -104,7 +104,7 @@ func (a *Agent) serveProbe(w http.ResponseWriter, r *http.Request) {
 	one := singleResult(target, rep, a.opts.Now())
 	reg := prometheus.NewRegistry()
 	cfg, _ := a.configAndHealth()
-	reg.MustRegister(&collector{store: one, now: a.opts.Now, region: cfg.Region})
+	reg.MustRegister(&collector{store: one, region: cfg.Region})
 	if !pq.debug {
 		promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(w, r)
 		return
