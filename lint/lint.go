@@ -133,7 +133,7 @@ func Run(b *Bundle, opts Options) *Result {
 		Name: b.Name, Leaf: leaf, Issuer: ch.issuer, Certificates: len(b.Certs),
 		MustStaple:    probe.IsMustStaple(leaf),
 		ShortLived:    leaf.NotAfter.Sub(leaf.NotBefore) <= probe.ShortLivedValidity,
-		OCSPURLs:      ResponderURLs(leaf),
+		OCSPURLs:      capURLs(leaf.OCSPServer),
 		CRLURLs:       capURLs(leaf.CRLDistributionPoints),
 		CAIssuersURLs: capURLs(leaf.IssuingCertificateURL),
 		KeysChecked:   len(b.Keys),
@@ -448,11 +448,9 @@ func coverage(c *x509.Certificate) string {
 	return clip(strings.Join(names, ", "))
 }
 
-// ResponderURLs is the leaf's AIA OCSP URLs, de-duplicated and capped:
-// what --online queries, however many URLs the certificate lists.
-func ResponderURLs(leaf *x509.Certificate) []string { return capURLs(leaf.OCSPServer) }
-
-// capURLs de-duplicates a certificate's URL list and caps it.
+// capURLs de-duplicates a certificate's URL list for display, clipping
+// each URL and keeping at most maxURLs. --online does not use it: the probe
+// picks the URLs it queries with its own, stricter rules.
 func capURLs(urls []string) []string {
 	out := []string{}
 	for _, u := range urls {
