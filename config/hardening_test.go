@@ -68,7 +68,7 @@ func TestOversizedFilesAreRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.Close()
-	if _, err := LoadCertPool(path); err == nil || !strings.Contains(err.Error(), "more than the") {
+	if _, err := (&fileCache{}).pool(path); err == nil || !strings.Contains(err.Error(), "more than the") {
 		t.Errorf("err = %v", err)
 	}
 }

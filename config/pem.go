@@ -58,16 +58,8 @@ func fileKind(m os.FileMode) string {
 	return "a special file"
 }
 
-// LoadCertificates reads every CERTIFICATE block of a PEM file. Errors
-// name the file.
-func LoadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := ReadRegularFile(path, MaxPEMBytes)
-	if err != nil {
-		return nil, err
-	}
-	return parseCertificates(path, data)
-}
-
+// parseCertificates reads every CERTIFICATE block of a PEM file's
+// contents. Errors name the file.
 func parseCertificates(path string, data []byte) ([]*x509.Certificate, error) {
 	var certs []*x509.Certificate
 	for block, rest := pem.Decode(data); block != nil; block, rest = pem.Decode(rest) {
@@ -87,25 +79,3 @@ func parseCertificates(path string, data []byte) ([]*x509.Certificate, error) {
 }
 
 var errNoCertificates = errors.New("no PEM CERTIFICATE block found")
-
-// LoadCertificate reads the first certificate of a PEM file.
-func LoadCertificate(path string) (*x509.Certificate, error) {
-	certs, err := LoadCertificates(path)
-	if err != nil {
-		return nil, err
-	}
-	return certs[0], nil
-}
-
-// LoadCertPool reads a PEM bundle into a pool of trust roots.
-func LoadCertPool(path string) (*x509.CertPool, error) {
-	certs, err := LoadCertificates(path)
-	if err != nil {
-		return nil, err
-	}
-	pool := x509.NewCertPool()
-	for _, c := range certs {
-		pool.AddCert(c)
-	}
-	return pool, nil
-}
