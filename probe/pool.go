@@ -38,7 +38,6 @@ const (
 type ResponderPool struct {
 	root        context.Context
 	client      *http.Client
-	perHost     int
 	minInterval time.Duration
 	now         func() time.Time
 
@@ -61,7 +60,7 @@ func NewResponderPool(root context.Context, client *http.Client, perHost int, mi
 	if now == nil {
 		now = time.Now
 	}
-	return &ResponderPool{root: root, client: client, perHost: perHost, minInterval: minInterval, now: now,
+	return &ResponderPool{root: root, client: client, minInterval: minInterval, now: now,
 		limit: hostlimit.New(perHost), recent: map[string]*ResponderResult{}}
 }
 
@@ -90,7 +89,7 @@ func (p *ResponderPool) SetLimits(perHost int, minInterval time.Duration) {
 	p.limit.SetPerHost(perHost)
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.perHost, p.minInterval = perHost, minInterval
+	p.minInterval = minInterval
 }
 
 // Query answers req, from the recent-answer cache or a query in flight
