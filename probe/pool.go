@@ -60,13 +60,19 @@ func NewResponderPool(root context.Context, client *http.Client, perHost int, mi
 	if now == nil {
 		now = time.Now
 	}
+	if client == nil {
+		client = defaultPoolClient()
+	}
 	return &ResponderPool{root: root, client: client, minInterval: minInterval, now: now,
 		limit: hostlimit.New(perHost), recent: map[string]*ResponderResult{}}
 }
 
-// SetClient replaces the HTTP client, for a config reload; queries in
-// flight finish with the client they started with.
+// SetClient replaces the HTTP client (nil for a default one), for a config
+// reload; queries in flight finish with the client they started with.
 func (p *ResponderPool) SetClient(c *http.Client) {
+	if c == nil {
+		c = defaultPoolClient()
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.client = c
@@ -75,10 +81,13 @@ func (p *ResponderPool) SetClient(c *http.Client) {
 func (p *ResponderPool) httpClient() *http.Client {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.client == nil {
-		return NewHTTPClient(ClientOptions{MaxRedirects: DefaultMaxRedirects})
-	}
 	return p.client
+}
+
+// defaultPoolClient is built once per pool, not per query, so its
+// connections are reused.
+func defaultPoolClient() *http.Client {
+	return NewHTTPClient(ClientOptions{MaxRedirects: DefaultMaxRedirects})
 }
 
 // SetLimits changes the politeness settings, for a config reload.
