@@ -292,28 +292,14 @@ func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 		return
 	}
 	r.verifyChain(req, serverName, now)
-	notBefore, notAfter := validityWindow(r.Chain, r.Path)
+	var configured []*x509.Certificate
 	if req.Issuer != nil {
-		nb, na := validityWindow([]*x509.Certificate{req.Issuer})
-		notBefore, notAfter = later(notBefore, nb), earlier(notAfter, na)
+		configured = []*x509.Certificate{req.Issuer}
 	}
+	notBefore, notAfter := validityWindow(r.Chain, r.Path, configured)
 	req.Cache.storeChain(key, &chainVerdict{issuer: r.Issuer, issuerSource: r.IssuerSource, chainIncomplete: r.ChainIncomplete,
 		chainVerified: r.ChainVerified, chainSkipped: r.ChainSkipped, chainError: r.ChainError, path: r.Path,
 		roots: req.Roots, notBefore: notBefore, notAfter: notAfter})
-}
-
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
-}
-
-func earlier(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
 
 // verifyChain verifies the served chain and finds the issuer: from the
