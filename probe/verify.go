@@ -267,12 +267,12 @@ func (v *Verification) check(der []byte, leaf, issuer *x509.Certificate) {
 		}
 	}
 
-	match := findSingleResponse(basic.TBS.Responses, leaf.SerialNumber, issuer)
+	match, issuerMatched := findSingleResponse(basic.TBS.Responses, leaf.SerialNumber, issuer)
 	if match == nil {
 		v.fail(failWrongCert, "no SingleResponse for serial %x among %d", leaf.SerialNumber, v.SingleResponses)
 		return
 	}
-	if issuer != nil && !match.CertID.matches(leaf.SerialNumber, issuer) {
+	if issuer != nil && !issuerMatched {
 		v.fail(failWrongCert, "SingleResponse for serial %x names another issuer", leaf.SerialNumber)
 		return
 	}
@@ -317,21 +317,22 @@ func (v *Verification) check(der []byte, leaf, issuer *x509.Certificate) {
 
 // findSingleResponse finds the SingleResponse about serial from issuer;
 // failing that, the first about serial at all, which the caller then
-// reports as naming another issuer.
-func findSingleResponse(responses []rawSingleResponse, serial *big.Int, issuer *x509.Certificate) *rawSingleResponse {
+// reports as naming another issuer. issuerMatched says which it found,
+// so the caller need not hash the issuer's name and key a second time.
+func findSingleResponse(responses []rawSingleResponse, serial *big.Int, issuer *x509.Certificate) (match *rawSingleResponse, issuerMatched bool) {
 	if issuer != nil {
 		for i := range responses {
 			if responses[i].CertID.matches(serial, issuer) {
-				return &responses[i]
+				return &responses[i], true
 			}
 		}
 	}
 	for i := range responses {
 		if responses[i].CertID.SerialNumber != nil && responses[i].CertID.SerialNumber.Cmp(serial) == 0 {
-			return &responses[i]
+			return &responses[i], false
 		}
 	}
-	return nil
+	return nil, false
 }
 
 func (r *rawSingleResponse) status() (CertStatus, bool) {
