@@ -55,33 +55,31 @@ type scheme struct {
 	implicitTLS bool
 }
 
-func schemes() map[string]scheme {
-	return map[string]scheme{
-		"smtp":        {SMTP, "25", false},
-		"submission":  {SMTP, "587", false},
-		"lmtp":        {LMTP, "24", false},
-		"imap":        {IMAP, "143", false},
-		"pop3":        {POP3, "110", false},
-		"ftp":         {FTP, "21", false},
-		"ldap":        {LDAP, "389", false},
-		"postgres":    {Postgres, "5432", false},
-		"postgresql":  {Postgres, "5432", false},
-		"mysql":       {MySQL, "3306", false},
-		"xmpp":        {XMPPClient, "5222", false},
-		"xmpp-client": {XMPPClient, "5222", false},
-		"xmpp-server": {XMPPServer, "5269", false},
-		"nntp":        {NNTP, "119", false},
-		"sieve":       {Sieve, "4190", false},
-		"https":       {"", "443", true},
-		"smtps":       {"", "465", true},
-		"submissions": {"", "465", true},
-		"imaps":       {"", "993", true},
-		"pop3s":       {"", "995", true},
-		"ldaps":       {"", "636", true},
-		"ftps":        {"", "990", true},
-		"nntps":       {"", "563", true},
-		"mqtts":       {"", "8883", true},
-	}
+var schemes = map[string]scheme{
+	"smtp":        {SMTP, "25", false},
+	"submission":  {SMTP, "587", false},
+	"lmtp":        {LMTP, "24", false},
+	"imap":        {IMAP, "143", false},
+	"pop3":        {POP3, "110", false},
+	"ftp":         {FTP, "21", false},
+	"ldap":        {LDAP, "389", false},
+	"postgres":    {Postgres, "5432", false},
+	"postgresql":  {Postgres, "5432", false},
+	"mysql":       {MySQL, "3306", false},
+	"xmpp":        {XMPPClient, "5222", false},
+	"xmpp-client": {XMPPClient, "5222", false},
+	"xmpp-server": {XMPPServer, "5269", false},
+	"nntp":        {NNTP, "119", false},
+	"sieve":       {Sieve, "4190", false},
+	"https":       {"", "443", true},
+	"smtps":       {"", "465", true},
+	"submissions": {"", "465", true},
+	"imaps":       {"", "993", true},
+	"pop3s":       {"", "995", true},
+	"ldaps":       {"", "636", true},
+	"ftps":        {"", "990", true},
+	"nntps":       {"", "563", true},
+	"mqtts":       {"", "8883", true},
 }
 
 // ProtocolForScheme maps a URL scheme (case-insensitive) to the dialogue
@@ -90,7 +88,7 @@ func schemes() map[string]scheme {
 // with an empty proto: they need no dialogue. ok is false for a scheme
 // this package does not know.
 func ProtocolForScheme(s string) (proto Protocol, defaultPort string, implicitTLS bool, ok bool) {
-	sc, ok := schemes()[strings.ToLower(s)]
+	sc, ok := schemes[strings.ToLower(s)]
 	return sc.proto, sc.port, sc.implicitTLS, ok
 }
 
@@ -146,7 +144,7 @@ func (o Options) withDefaults() Options {
 // A server that does not offer STARTTLS, or refuses it, yields a
 // *RefusedError. Every other failure is a *DialogueError.
 func Negotiate(ctx context.Context, conn net.Conn, proto Protocol, opts Options) error {
-	negotiate, ok := dialogues()[proto]
+	negotiate, ok := dialogues[proto]
 	if !ok {
 		return &DialogueError{Protocol: proto, Step: "start", Err: ErrUnknownProtocol}
 	}
@@ -180,19 +178,18 @@ func Negotiate(ctx context.Context, conn net.Conn, proto Protocol, opts Options)
 	return s.finish()
 }
 
-func dialogues() map[Protocol]func(*session) error {
-	return map[Protocol]func(*session) error{
-		SMTP:       smtpDialogue("EHLO"),
-		LMTP:       smtpDialogue("LHLO"),
-		IMAP:       imapDialogue,
-		POP3:       pop3Dialogue,
-		FTP:        ftpDialogue,
-		LDAP:       ldapDialogue,
-		Postgres:   postgresDialogue,
-		MySQL:      mysqlDialogue,
-		XMPPClient: xmppDialogue("jabber:client"),
-		XMPPServer: xmppDialogue("jabber:server"),
-		NNTP:       nntpDialogue,
-		Sieve:      sieveDialogue,
-	}
+// dialogues is built once: Negotiate looks one up per handshake.
+var dialogues = map[Protocol]func(*session) error{
+	SMTP:       smtpDialogue("EHLO"),
+	LMTP:       smtpDialogue("LHLO"),
+	IMAP:       imapDialogue,
+	POP3:       pop3Dialogue,
+	FTP:        ftpDialogue,
+	LDAP:       ldapDialogue,
+	Postgres:   postgresDialogue,
+	MySQL:      mysqlDialogue,
+	XMPPClient: xmppDialogue("jabber:client"),
+	XMPPServer: xmppDialogue("jabber:server"),
+	NNTP:       nntpDialogue,
+	Sieve:      sieveDialogue,
 }

@@ -11,12 +11,12 @@ func TestParseProtocol(t *testing.T) {
 		if err != nil || got != proto {
 			t.Errorf("ParseProtocol(%q) = %q, %v", proto, got, err)
 		}
-		if _, ok := dialogues()[proto]; !ok {
+		if _, ok := dialogues[proto]; !ok {
 			t.Errorf("%q has no dialogue", proto)
 		}
 	}
-	if len(dialogues()) != len(Protocols()) {
-		t.Errorf("%d dialogues for %d protocols", len(dialogues()), len(Protocols()))
+	if len(dialogues) != len(Protocols()) {
+		t.Errorf("%d dialogues for %d protocols", len(dialogues), len(Protocols()))
 	}
 	for _, bad := range []string{"", "SMTP", "smtps", "xmpp", "postgresql", "http"} {
 		if got, err := ParseProtocol(bad); err == nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -64,7 +65,7 @@ func xmppDialogue(contentNS string) func(*session) error {
 		if err != nil {
 			return err
 		}
-		if !containsName(features, xml.Name{Space: xmppTLSNS, Local: "starttls"}) {
+		if !slices.Contains(features, xml.Name{Space: xmppTLSNS, Local: "starttls"}) {
 			return s.refused(false, "features: "+nameList(features))
 		}
 		if err := s.write("starttls", []byte("<starttls xmlns='"+xmppTLSNS+"'/>")); err != nil {
@@ -172,15 +173,6 @@ func (x *xmppReader) streamError() string {
 		return "<stream:error>"
 	}
 	return "stream error: " + nameList(names)
-}
-
-func containsName(names []xml.Name, want xml.Name) bool {
-	for _, n := range names {
-		if n == want {
-			return true
-		}
-	}
-	return false
 }
 
 func nameList(names []xml.Name) string {
