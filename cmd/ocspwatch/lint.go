@@ -16,6 +16,7 @@ import (
 
 	"github.com/alecthomas/kingpin/v2"
 
+	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/internal/human"
 	"github.com/ocspwatch/ocspwatch/lint"
 	"github.com/ocspwatch/ocspwatch/probe"
@@ -172,7 +173,7 @@ func (c *lintCommand) load() (*bundleSet, error) {
 		if len(set.bundles) != 1 {
 			return nil, fmt.Errorf("--key needs exactly one bundle, and the paths hold %d", len(set.bundles))
 		}
-		data, err := readRegular(c.keyFile)
+		data, err := config.ReadRegularFile(c.keyFile, maxBundleBytes)
 		if err != nil {
 			return nil, fmt.Errorf("--key: %w", err)
 		}
@@ -241,7 +242,7 @@ func (set *bundleSet) walk(dir string, seen map[string]bool) error {
 }
 
 func readBundle(path string) (*lint.Bundle, error) {
-	data, err := readRegular(path)
+	data, err := config.ReadRegularFile(path, maxBundleBytes)
 	if err != nil {
 		return nil, err
 	}
@@ -250,28 +251,6 @@ func readBundle(path string) (*lint.Bundle, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return b, nil
-}
-
-// readRegular reads a regular file of at most maxBundleBytes.
-func readRegular(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	if info, err := f.Stat(); err != nil {
-		return nil, err
-	} else if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, maxBundleBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(data) > maxBundleBytes {
-		return nil, fmt.Errorf("%s is larger than %d KiB, too large for a certificate bundle", path, maxBundleBytes>>10)
-	}
-	return data, nil
 }
 
 // maxDays keeps a day count far from overflowing a time.Duration.
