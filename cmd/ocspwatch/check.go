@@ -110,9 +110,7 @@ func (c *checkCommand) spec() (probe.TargetSpec, string, error) {
 		return probe.TargetSpec{}, "", flagNames.Replace(err.Error())
 	}
 	spec := t.Spec(cfg, time.Now, userAgent(), nil)
-	if err := c.crl.apply(t, &spec); err != nil {
-		return probe.TargetSpec{}, "", err
-	}
+	c.crl.apply(&spec)
 	if t.Endpoint != "" {
 		spec.Name = t.Endpoint
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/alecthomas/kingpin/v2"
@@ -23,25 +25,36 @@ func (f *crlFlags) register(cmd *kingpin.CmdClause) {
 	fileVar(cmd, "crl-file", "DER or PEM CRL to check the leaf against instead of downloading its CRLs, for air-gapped checks.", &f.file)
 }
 
-// apply sets the CRL policy on the target and, for the run, the CRL file
-// and a CRL cache of the run's own.
-func (f *crlFlags) apply(t *config.Target, spec *probe.TargetSpec) error {
-	t.CRL = f.policy
+// apply sets the CRL policy on one endpoint's probe target.
+func (f *crlFlags) apply(spec *probe.TargetSpec) {
 	spec.CRL = probe.CRLPolicy(f.policy)
-	if f.file != "" {
-		data, err := config.ReadRegularFile(f.file, crl.DefaultMaxBytes)
-		if err != nil {
-			return fmt.Errorf("--crl-file: %w", err)
-		}
-		spec.CRLFile = data
+}
+
+// readFile gives every endpoint --crl-file's contents, read once.
+func (f *crlFlags) readFile(specs []probe.TargetSpec) error {
+	if f.file == "" {
+		return nil
 	}
-	if f.policy != "off" {
-		spec.CRLs = crl.NewPool(crl.PoolOptions{
-			Client:    probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: probe.DefaultMaxRedirects}),
-			UserAgent: userAgent(),
-		})
+	data, err := config.ReadRegularFile(f.file, crl.DefaultMaxBytes)
+	if err != nil {
+		return fmt.Errorf("--crl-file: %w", err)
+	}
+	for i := range specs {
+		specs[i].CRLFile = data
 	}
 	return nil
+}
+
+// sharePool gives every endpoint of the run one CRL cache, so a CRL that
+// several endpoints name is downloaded once, under the run's context.
+func (f *crlFlags) sharePool(ctx context.Context, client *http.Client, specs []probe.TargetSpec) {
+	if f.policy == "off" {
+		return
+	}
+	pool := crl.NewPool(crl.PoolOptions{Client: client, UserAgent: userAgent(), Context: ctx})
+	for i := range specs {
+		specs[i].CRLs = pool
+	}
 }
 
 // writeChainText shows what revocation checking beyond the leaf's OCSP

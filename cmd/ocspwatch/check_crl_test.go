@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -23,7 +24,11 @@ func TestCheckCRLOnlyCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var crlDER []byte
-	crlServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(crlDER) }))
+	var downloads atomic.Int64
+	crlServer := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		downloads.Add(1)
+		_, _ = w.Write(crlDER)
+	}))
 	defer crlServer.Close()
 	now := time.Now()
 	good, err := inter.NewLeaf(testpki.LeafOptions{CRLServers: []string{crlServer.URL + "/inter.crl"}, NotBefore: now.Add(-time.Hour), NotAfter: now.Add(90 * 24 * time.Hour)})
@@ -66,6 +71,28 @@ func TestCheckCRLOnlyCertificate(t *testing.T) {
 			}
 		})
 	}
+
+	// Endpoints of one run share its CRL cache: the CRL both name is
+	// downloaded once, and each is judged against it.
+	t.Run("endpoints share one download", func(t *testing.T) {
+		var addrs []string
+		for _, leaf := range []*testpki.Cert{good, revoked} {
+			srv, err := testpki.NewTLSServer(leaf, nil, testpki.ServerOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer srv.Close()
+			addrs = append(addrs, srv.Addr)
+		}
+		before := downloads.Load()
+		code, out, errOut := runCLI("check", addrs[0], addrs[1], "--servername", "localhost", "--ca-file", rootFile)
+		if code != exitProblem || !strings.Contains(out, "good: not listed among 1 entries") || !strings.Contains(out, "revoked (CRL) at") {
+			t.Errorf("exit %d, want %d with one good and one revoked endpoint\n%s%s", code, exitProblem, out, errOut)
+		}
+		if n := downloads.Load() - before; n != 1 {
+			t.Errorf("the CRL was downloaded %d times for two endpoints, want once", n)
+		}
+	})
 
 	t.Run("air-gapped CRL file", func(t *testing.T) {
 		crlFile := openssltest.WriteFile(t, dir, "inter.crl", crlDER)

@@ -63,7 +63,9 @@ func (c *checkCommand) runAll(stdout, stderr io.Writer) int {
 	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	pool := probe.NewResponderPool(ctx, probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: probe.DefaultMaxRedirects}), 0, 0, nil)
+	client := probe.NewHTTPClient(probe.ClientOptions{MaxRedirects: probe.DefaultMaxRedirects})
+	pool := probe.NewResponderPool(ctx, client, 0, 0, nil)
+	c.crl.sharePool(ctx, client, specs)
 	th := thresholds{warn: c.warn, crit: c.crit}
 	runs := make([]checkRun, len(specs))
 	slots := make(chan struct{}, c.concurrency)
@@ -159,6 +161,9 @@ func (c *checkCommand) specs() ([]probe.TargetSpec, []string, error) {
 			continue // the same endpoint named twice is checked once
 		}
 		specs, labels = append(specs, spec), append(labels, label)
+	}
+	if err := c.crl.readFile(specs); err != nil {
+		return nil, nil, err
 	}
 	return specs, labels, nil
 }
