@@ -68,7 +68,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			e.emit(mReloadsTotal, health.failures, "failure")
 		})
 	}
-	snaps := c.store.snapshot()
+	snaps, failures, skipped := c.totals.update(c.store)
 	for _, s := range snaps {
 		if err := e.group(s.name, func() { e.target(s) }); err != nil {
 			c.drop("target", s.name, err)
@@ -84,7 +84,6 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			c.drop("CRL", r.result.URL, err)
 		}
 	}
-	failures, skipped := c.totals.update(c.store)
 	e.group("", func() {
 		for _, reason := range probe.AllReasons() {
 			e.emit(mFailuresTotal, failures[reason], string(reason))
@@ -427,19 +426,21 @@ type tally struct {
 	skipped float64
 }
 
-// update folds the store's current counts into the fleet-wide totals.
-// Counts are kept per target state, which only counts up; a state that a
-// reload removed or replaced is retired with its final counts, so the
-// totals never go down. The snapshot is taken under the lock, so
-// concurrent scrapes apply their snapshots in the order they were taken.
-func (f *fleetTotals) update(st *store) (map[probe.Reason]float64, float64) {
+// update snapshots the store, for the whole scrape, and folds its counts
+// into the fleet-wide totals. Counts are kept per target state, which
+// only counts up; a state that a reload removed or replaced is retired
+// with its final counts, so the totals never go down. The snapshot is
+// taken under the lock, so concurrent scrapes apply their snapshots in the
+// order they were taken.
+func (f *fleetTotals) update(st *store) (snaps []snapshot, totals map[probe.Reason]float64, skipped float64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.live == nil {
 		f.live, f.retired.reasons = map[*targetState]tally{}, map[probe.Reason]float64{}
 	}
 	present := map[*targetState]bool{}
-	for _, s := range st.snapshot() {
+	snaps = st.snapshot()
+	for _, s := range snaps {
 		present[s.state] = true
 		f.live[s.state] = tally{reasons: s.reasons, skipped: s.skipped}
 	}
@@ -453,14 +454,14 @@ func (f *fleetTotals) update(st *store) (map[probe.Reason]float64, float64) {
 		f.retired.skipped += t.skipped
 		delete(f.live, state)
 	}
-	totals, skipped := maps.Clone(f.retired.reasons), f.retired.skipped
+	totals, skipped = maps.Clone(f.retired.reasons), f.retired.skipped
 	for _, t := range f.live {
 		for reason, n := range t.reasons {
 			totals[reason] += n
 		}
 		skipped += t.skipped
 	}
-	return totals, skipped
+	return snaps, totals, skipped
 }
 
 func boolValue(b bool) float64 {

@@ -117,7 +117,7 @@ func TestFleetTotalsNeverGoDown(t *testing.T) {
 			bNew.reasons[probe.ReasonConnect], bNew.skipped = 2, 2
 		}
 		st.states = step.states
-		got, skipped := f.update(st)
+		_, got, skipped := f.update(st)
 		if got[probe.ReasonConnect] != step.wantConnect || skipped != step.wantConnect {
 			t.Errorf("%s: connect total %v, skipped %v; want %v", step.name, got[probe.ReasonConnect], skipped, step.wantConnect)
 		}
