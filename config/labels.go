@@ -46,10 +46,6 @@ var reservedLabelNames = []string{
 	"job", "instance", "le", "quantile", "alertname", "severity",
 }
 
-// ReservedLabelNames lists the label names custom labels may not use,
-// besides every name starting with "__".
-func ReservedLabelNames() []string { return slices.Clone(reservedLabelNames) }
-
 // MetricLabels are the target's custom labels, the top-level [labels]
 // overlaid by the target's own, sorted by name.
 func (t *Target) MetricLabels() []Label { return t.metricLabels }

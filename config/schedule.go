@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
-	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -136,15 +135,4 @@ func ScheduleOffset(s cron.Schedule) time.Duration {
 		return v.offset
 	}
 	return 0
-}
-
-func netSplitHostPort(s string) (string, string, error) {
-	host, port, err := net.SplitHostPort(s)
-	if err != nil {
-		return "", "", err
-	}
-	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-		return "", "", fmt.Errorf("bad port %q", port)
-	}
-	return host, port, nil
 }
