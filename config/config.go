@@ -250,25 +250,23 @@ func Parse(data []byte, path string) (*Config, error) {
 		return nil, fmt.Errorf("%s:%d:%s unknown key %q", path, line, loc.targetAt(line), key[len(key)-1])
 	}
 	cfg.fillDefaults(md)
+	var shard Shard
 	if cfg.ShardSpec != "" {
-		shard, err := ParseShard(cfg.ShardSpec)
-		if err != nil {
+		var err error
+		if shard, err = ParseShard(cfg.ShardSpec); err != nil {
 			return nil, fmt.Errorf("%s:%d: shard: %v", path, loc.lineOfGlobal("shard"), err)
 		}
-		// Whole-file checks (duplicate names) still see every target, so
-		// all agents reject the same bad file; other shards' targets are
-		// dropped after validation.
-		defer func() {
-			if cfg != nil {
-				cfg.KeepShard(shard)
-			}
-		}()
 	}
 	if errs := cfg.validate(loc, path); len(errs) > 0 {
 		if len(errs) > maxErrorsShown {
 			errs = append(errs[:maxErrorsShown], fmt.Errorf("%s: and %d more errors", path, len(errs)-maxErrorsShown))
 		}
 		return nil, errors.Join(errs...)
+	}
+	// Whole-file checks (duplicate names) saw every target, so all agents
+	// reject the same bad file; only now are other shards' targets dropped.
+	if cfg.ShardSpec != "" {
+		cfg.KeepShard(shard)
 	}
 	return cfg, nil
 }
