@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"fmt"
 	"testing"
@@ -52,7 +53,8 @@ func benchmarkScrape(b *testing.B, targets int) {
 		// short subject, an issuer DN with organisation and country.
 		leaf := &x509.Certificate{Raw: []byte(name)}
 		cert := &probe.CertInfo{Subject: "CN=" + host, Issuer: "CN=R11,O=Let's Encrypt,C=US", SerialNumber: fmt.Sprintf("%036x", i+1),
-			NotAfter: now.Add(30 * 24 * time.Hour), OCSPServers: []string{url}, Posture: probe.PostureOCSP}
+			FingerprintSHA256: fmt.Sprintf("%x", sha256.Sum256(leaf.Raw)),
+			NotAfter:          now.Add(30 * 24 * time.Hour), OCSPServers: []string{url}, Posture: probe.PostureOCSP}
 		rep := &probe.Report{Target: name, Success: true, Duration: 20 * time.Millisecond, Cert: cert, Leaf: leaf,
 			Endpoints: []*probe.StapleResult{{Address: fmt.Sprintf("10.0.%d.%d:443", i/256, i%256), HandshakeOK: true, TLSVersion: "TLS 1.3",
 				Timings: probe.Timings{Connect: time.Millisecond, TLS: 3 * time.Millisecond}, ChainVerified: true, Leaf: leaf,

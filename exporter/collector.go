@@ -1,9 +1,6 @@
 package exporter
 
 import (
-	"crypto/sha256"
-	"crypto/x509"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"maps"
@@ -216,7 +213,7 @@ func (e *emitter) target(s snapshot) {
 		e.endpoint(name, ep, require, responder)
 	}
 	if len(rep.Endpoints) == 0 && rep.Cert != nil {
-		e.certInfo(name, "", rep.Cert, rep.Leaf, responder, "false", "", "", "", "")
+		e.certInfo(name, "", rep.Cert, responder, "false", "", "", "", "")
 	}
 	for _, r := range rep.Responders {
 		if r.Response != nil && r.Response.Valid {
@@ -268,7 +265,7 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	if ep.ChainSkipped {
 		chainVerified = "skipped"
 	}
-	e.certInfo(name, addr, ep.Cert, ep.Leaf, responder, strconv.FormatBool(require.Requires(ep.Cert.MustStaple)), chainVerified, ep.TLSVersion, ep.TLSCipher, ep.ALPN)
+	e.certInfo(name, addr, ep.Cert, responder, strconv.FormatBool(require.Requires(ep.Cert.MustStaple)), chainVerified, ep.TLSVersion, ep.TLSCipher, ep.ALPN)
 	e.emit(mStaplePresent, boolValue(ep.StaplePresent), name, addr)
 	if ep.Staple == nil {
 		return
@@ -279,14 +276,9 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	}
 }
 
-func (e *emitter) certInfo(name, addr string, c *probe.CertInfo, leaf *x509.Certificate, responder, stapleRequired, chainVerified, tlsVersion, tlsCipher, alpn string) {
-	fingerprint := ""
-	if leaf != nil {
-		sum := sha256.Sum256(leaf.Raw)
-		fingerprint = hex.EncodeToString(sum[:])
-	}
+func (e *emitter) certInfo(name, addr string, c *probe.CertInfo, responder, stapleRequired, chainVerified, tlsVersion, tlsCipher, alpn string) {
 	e.emit(mCertInfo, 1, name, addr, c.SerialNumber, c.Subject, c.Issuer, c.NotAfter.UTC().Format(time.RFC3339),
-		fingerprint, responder, strconv.FormatBool(c.MustStaple), stapleRequired, string(c.Posture), chainVerified, tlsVersion, tlsCipher, alpn)
+		c.FingerprintSHA256, responder, strconv.FormatBool(c.MustStaple), stapleRequired, string(c.Posture), chainVerified, tlsVersion, tlsCipher, alpn)
 }
 
 // sharedResponder is one responder URL as the scrape shows it: its most

@@ -1,8 +1,10 @@
 package probe
 
 import (
+	"crypto/sha256"
 	"crypto/x509"
 	"encoding/asn1"
+	"encoding/hex"
 	"slices"
 	"time"
 )
@@ -47,8 +49,11 @@ type CertInfo struct {
 	Subject      string
 	Issuer       string
 	SerialNumber string
-	NotBefore    time.Time
-	NotAfter     time.Time
+	// FingerprintSHA256 is the hex SHA-256 of the certificate's DER, worked
+	// out once here rather than at every scrape.
+	FingerprintSHA256 string
+	NotBefore         time.Time
+	NotAfter          time.Time
 	// OCSPServers and CRLServers are the certificate's URLs after
 	// usableURLs: de-duplicated, length-capped and at most MaxURLsPerCert.
 	OCSPServers []string
@@ -62,12 +67,13 @@ type CertInfo struct {
 // InspectCert reads a leaf's revocation-relevant facts.
 func InspectCert(leaf *x509.Certificate) *CertInfo {
 	info := &CertInfo{
-		Subject:      leaf.Subject.String(),
-		Issuer:       leaf.Issuer.String(),
-		SerialNumber: leaf.SerialNumber.Text(16),
-		NotBefore:    leaf.NotBefore,
-		NotAfter:     leaf.NotAfter,
-		MustStaple:   IsMustStaple(leaf),
+		Subject:           leaf.Subject.String(),
+		Issuer:            leaf.Issuer.String(),
+		SerialNumber:      leaf.SerialNumber.Text(16),
+		FingerprintSHA256: fingerprintSHA256(leaf),
+		NotBefore:         leaf.NotBefore,
+		NotAfter:          leaf.NotAfter,
+		MustStaple:        IsMustStaple(leaf),
 	}
 	var ignoredOCSP, ignoredCRL int
 	info.OCSPServers, ignoredOCSP = usableURLs(leaf.OCSPServer)
@@ -136,4 +142,9 @@ func usableURLs(urls []string) (kept []string, ignored int) {
 		kept = append(kept, u)
 	}
 	return kept, ignored
+}
+
+func fingerprintSHA256(c *x509.Certificate) string {
+	sum := sha256.Sum256(c.Raw)
+	return hex.EncodeToString(sum[:])
 }
