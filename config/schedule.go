@@ -36,7 +36,7 @@ func parseSchedule(spec, name string) (cron.Schedule, error) {
 			return nil, errors.New("@every needs at least 1s")
 		}
 		d = d.Round(time.Second)
-		return everySchedule{period: d, offset: spread(name, d)}, nil
+		return everySchedule{period: d, offset: Spread(name, d)}, nil
 	}
 	fields := strings.Fields(spec)
 	if !strings.HasPrefix(spec, "@") {
@@ -58,7 +58,7 @@ func parseSchedule(spec, name string) (cron.Schedule, error) {
 	if len(fields) == 6 {
 		return sched, nil
 	}
-	return shiftedSchedule{inner: sched, offset: spread(name, time.Minute)}, nil
+	return shiftedSchedule{inner: sched, offset: Spread(name, time.Minute)}, nil
 }
 
 func checkSteps(fields []string) error {
@@ -85,10 +85,11 @@ func checkSteps(fields []string) error {
 	return nil
 }
 
-// spread is a stable offset within period, to the millisecond: whole
-// seconds would put a thousand targets on one schedule into 60 slots a
-// minute, and the agent's own contention into their timings.
-func spread(name string, period time.Duration) time.Duration {
+// Spread is a stable offset for name within period, to the millisecond:
+// whole seconds would put a thousand targets on one schedule into 60
+// slots a minute, and the agent's own contention into their timings. The
+// agent's first pass after a start or reload spreads targets with it too.
+func Spread(name string, period time.Duration) time.Duration {
 	if name == "" || period < time.Millisecond {
 		return 0
 	}

@@ -3,7 +3,6 @@ package exporter
 import (
 	"cmp"
 	"context"
-	"hash/fnv"
 	"log/slog"
 	"net"
 	"slices"
@@ -105,7 +104,7 @@ func (s *scheduler) firstPass(added []*targetState) {
 	}
 	starts := make([]start, len(added))
 	for i, st := range added {
-		starts[i] = start{firstRunOffset(st.name, window), st}
+		starts[i] = start{config.Spread(st.name, window), st}
 	}
 	slices.SortFunc(starts, func(a, b start) int { return cmp.Compare(a.at, b.at) })
 	begin := time.Now()
@@ -129,15 +128,6 @@ func (s *scheduler) firstPass(added []*targetState) {
 			s.run(x.st, true)
 		}()
 	}
-}
-
-func firstRunOffset(name string, window time.Duration) time.Duration {
-	if window <= 0 {
-		return 0
-	}
-	h := fnv.New64a()
-	h.Write([]byte(name))
-	return time.Duration(h.Sum64() % uint64(window))
 }
 
 // start begins the cron loop; apply has already run every target once.
