@@ -103,13 +103,14 @@ func isIPEndpoint(hostPort string) bool {
 func parseProxyURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil || u.Scheme != "http" || u.Host == "" || !slices.Contains([]string{"", "/"}, u.Path) || u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("%q is not a proxy URL such as http://proxy.example.com:3128", redactProxy(s))
+		return nil, fmt.Errorf("%q is not a proxy URL such as http://proxy.example.com:3128", RedactProxyURL(s))
 	}
 	return u, nil
 }
 
-// redactProxy keeps a proxy password out of error messages.
-func redactProxy(s string) string {
+// RedactProxyURL keeps a proxy password out of error messages and out of
+// the configuration the agent shows.
+func RedactProxyURL(s string) string {
 	if u, err := url.Parse(s); err == nil {
 		return u.Redacted()
 	}

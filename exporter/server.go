@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"math"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -149,8 +148,8 @@ func exposition(g prometheus.Gatherer) string {
 // the one secret the configuration holds; it is blanked here.
 func resolvedTOML(t *config.Target) string {
 	shown := *t
-	if u, err := url.Parse(shown.ProxyURL); err == nil && shown.ProxyURL != "" {
-		shown.ProxyURL = u.Redacted()
+	if shown.ProxyURL != "" {
+		shown.ProxyURL = config.RedactProxyURL(shown.ProxyURL)
 	}
 	t = &shown
 	var b bytes.Buffer
