@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/internal/loopback"
 	"github.com/ocspwatch/ocspwatch/internal/proc"
 )
@@ -232,5 +233,14 @@ func TestLogsOneLinePerFailedRun(t *testing.T) {
 	}
 	if len(failures) != 1 || !strings.Contains(failures[0], "level=WARN") || !strings.Contains(failures[0], "target=bare") || !strings.Contains(failures[0], "reasons=staple_missing") {
 		t.Errorf("want one WARN line for target bare, got:\n%s", logs.String())
+	}
+}
+
+// TestDebugConfigBlanksTheProxyPassword: /probe?debug=true shows the
+// target's settings, and proxy_url's password is the one secret in them.
+func TestDebugConfigBlanksTheProxyPassword(t *testing.T) {
+	shown := resolvedTOML(&config.Target{Name: "www", ProxyURL: "http://ops:s3cret@proxy.internal:3128"})
+	if strings.Contains(shown, "s3cret") || !strings.Contains(shown, `proxy_url = "http://ops:xxxxx@proxy.internal:3128"`) {
+		t.Errorf("resolved configuration:\n%s", shown)
 	}
 }
