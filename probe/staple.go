@@ -308,50 +308,45 @@ func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 // check, rather than by checking signatures against every served
 // certificate.
 func (r *StapleResult) verifyChain(req StapleRequest, serverName string, now time.Time) {
-	intermediates := x509.NewCertPool()
 	for _, c := range r.Chain[1:] {
-		intermediates.AddCert(c)
-		if r.Issuer == nil && bytes.Equal(r.Leaf.RawIssuer, c.RawSubject) && r.Leaf.CheckSignatureFrom(c) == nil {
+		if bytes.Equal(r.Leaf.RawIssuer, c.RawSubject) && r.Leaf.CheckSignatureFrom(c) == nil {
 			r.Issuer, r.IssuerSource = c, "chain"
+			break
 		}
 	}
+	var chains [][]*x509.Certificate
 	if req.SkipChainVerify {
 		r.ChainSkipped, r.ChainError = true, "not verified: insecure_skip_verify is set"
-		r.Path = buildPath(r.Leaf, r.Issuer, r.Chain, nil)
-		if r.Issuer == nil {
-			r.ChainIncomplete = true
-			if req.Issuer != nil && r.Leaf.CheckSignatureFrom(req.Issuer) == nil {
-				r.Issuer, r.IssuerSource = req.Issuer, "configured"
-				r.Path = buildPath(r.Leaf, r.Issuer, r.Chain, nil)
-			}
-		}
-		return
-	}
-	chains, err := r.Leaf.Verify(x509.VerifyOptions{
-		Roots:         req.Roots,
-		Intermediates: intermediates,
-		DNSName:       serverName,
-		CurrentTime:   now,
-	})
-	if err != nil {
-		r.ChainError = err.Error()
 	} else {
-		r.ChainVerified = true
+		intermediates := x509.NewCertPool()
+		for _, c := range r.Chain[1:] {
+			intermediates.AddCert(c)
+		}
+		var err error
+		chains, err = r.Leaf.Verify(x509.VerifyOptions{
+			Roots:         req.Roots,
+			Intermediates: intermediates,
+			DNSName:       serverName,
+			CurrentTime:   now,
+		})
+		if err != nil {
+			r.ChainError = err.Error()
+		} else {
+			r.ChainVerified = true
+		}
+		// A leaf issued straight by a trust anchor needs no served issuer.
+		if r.Issuer == nil && len(chains) > 0 && len(chains[0]) > 1 {
+			r.Issuer, r.IssuerSource = chains[0][1], "roots"
+		}
 	}
-	defer func() { r.Path = buildPath(r.Leaf, r.Issuer, r.Chain, chains) }()
-	if r.Issuer != nil {
-		return
+	// Any other missing issuer means the server left out an intermediate.
+	if r.Issuer == nil {
+		r.ChainIncomplete = true
+		if req.Issuer != nil && r.Leaf.CheckSignatureFrom(req.Issuer) == nil {
+			r.Issuer, r.IssuerSource = req.Issuer, "configured"
+		}
 	}
-	// A leaf issued straight by a trust anchor needs no served issuer;
-	// any other missing issuer means the server left out an intermediate.
-	if len(chains) > 0 && len(chains[0]) > 1 {
-		r.Issuer, r.IssuerSource = chains[0][1], "roots"
-		return
-	}
-	r.ChainIncomplete = true
-	if req.Issuer != nil && r.Leaf.CheckSignatureFrom(req.Issuer) == nil {
-		r.Issuer, r.IssuerSource = req.Issuer, "configured"
-	}
+	r.Path = buildPath(r.Leaf, r.Issuer, r.Chain, chains)
 }
 
 // addNetProblem records a failure to reach the address. The detail is the
