@@ -10,36 +10,49 @@ import (
 
 // locator finds the line of a key in the TOML text, because BurntSushi's
 // metadata does not expose positions for keys that decoded fine but were
-// then found invalid, nor for unknown keys. Target lines are indexed in
-// one pass, so reporting thousands of bad targets stays linear.
+// then found invalid, nor for unknown keys. Only error reports need it, so
+// the per-target index is built on the first lookup, in one pass, and a
+// valid file never pays for it; reporting thousands of bad targets stays
+// linear.
 type locator struct {
 	lines []string
 	// targetKeys[i][key] is the first line of key in the i-th [[target]];
-	// targetHeaders[i] is that target's header line.
+	// targetHeaders[i] is that target's header line. Both are filled by
+	// indexTargets.
+	indexed       bool
 	targetKeys    []map[string]int
 	targetHeaders []int
 }
 
 func newLocator(data []byte) *locator {
-	l := &locator{lines: strings.Split(string(data), "\n")}
-	for i, text := range l.lines {
-		if m := headerRE.FindStringSubmatch(text); m != nil && m[1] == "target" && strings.HasPrefix(strings.TrimSpace(text), "[[") {
-			l.targetHeaders = append(l.targetHeaders, i+1)
-			l.targetKeys = append(l.targetKeys, map[string]int{})
-		}
+	return &locator{lines: strings.Split(string(data), "\n")}
+}
+
+func (l *locator) indexTargets() {
+	if l.indexed {
+		return
 	}
-	l.walk(func(line int, header string, target int, text string) bool {
-		if header == "target" && target >= 0 && target < len(l.targetKeys) {
-			if key, _, ok := strings.Cut(strings.TrimSpace(text), "="); ok {
-				key = strings.TrimSpace(key)
-				if _, seen := l.targetKeys[target][key]; !seen {
-					l.targetKeys[target][key] = line
-				}
+	l.indexed = true
+	header := ""
+	for i, text := range l.lines {
+		if m := headerRE.FindStringSubmatch(text); m != nil {
+			header = m[1]
+			if header == "target" && strings.HasPrefix(strings.TrimSpace(text), "[[") {
+				l.targetHeaders = append(l.targetHeaders, i+1)
+				l.targetKeys = append(l.targetKeys, map[string]int{})
+			}
+			continue
+		}
+		if header != "target" || len(l.targetKeys) == 0 {
+			continue
+		}
+		if key, _, ok := strings.Cut(strings.TrimSpace(text), "="); ok {
+			keys := l.targetKeys[len(l.targetKeys)-1]
+			if key = strings.TrimSpace(key); keys[key] == 0 {
+				keys[key] = i + 1
 			}
 		}
-		return true
-	})
-	return l
+	}
 }
 
 var headerRE = regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z0-9_."-]+)\s*\]\]?`)
@@ -87,6 +100,7 @@ func (l *locator) lineOfGlobal(key string) int {
 }
 
 func (l *locator) lineInTarget(index int, key string) int {
+	l.indexTargets()
 	if index < 0 || index >= len(l.targetKeys) {
 		return 0
 	}
