@@ -255,7 +255,7 @@ func (e *emitter) endpoint(name string, ep *probe.StapleResult, require probe.St
 	}
 	addr := ep.Address
 	e.emit(mTLSUp, boolValue(ep.HandshakeOK), name, addr)
-	if d := ep.Timings.Resolve + ep.Timings.Connect + ep.Timings.TLS; d > 0 {
+	if d := ep.Timings.Total(); d > 0 {
 		e.emit(mTLSDuration, d.Seconds(), name, addr)
 	}
 	if !ep.HandshakeOK || ep.Cert == nil {

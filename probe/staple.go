@@ -75,6 +75,10 @@ type Timings struct {
 	TLS     time.Duration
 }
 
+// Total is the whole handshake's time, from resolving the name to the end
+// of the TLS handshake.
+func (t Timings) Total() time.Duration { return t.Resolve + t.Connect + t.TLS }
+
 // Phases lists the handshake's phases that happened, by their metric names.
 func (t Timings) Phases() []httpphase.Phase {
 	return httpphase.HandshakePhases(t.Resolve, t.Connect, t.TLS)

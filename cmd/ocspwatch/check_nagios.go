@@ -144,7 +144,7 @@ func perfData(r checkRun, prefix string, th thresholds) []string {
 	for _, e := range r.rep.Endpoints {
 		if e.HandshakeOK {
 			t := e.Timings
-			out = append(out, perfItem(prefix+"handshake_time", seconds(t.Resolve+t.Connect+t.TLS), "", "", "0"))
+			out = append(out, perfItem(prefix+"handshake_time", seconds(t.Total()), "", "", "0"))
 			break
 		}
 	}

@@ -47,7 +47,7 @@ func writeText(out io.Writer, rep *probe.Report, target string, v verdict, now t
 			writeProblems(line, e.Problems, rep.Failures)
 			continue
 		}
-		line("handshake", "%s%s in %s (connect %s, tls %s)", e.TLSVersion, alpnNote(e.ALPN), human.Duration(e.Timings.Resolve+e.Timings.Connect+e.Timings.TLS), human.Duration(e.Timings.Connect), human.Duration(e.Timings.TLS))
+		line("handshake", "%s%s in %s (connect %s, tls %s)", e.TLSVersion, alpnNote(e.ALPN), human.Duration(e.Timings.Total()), human.Duration(e.Timings.Connect), human.Duration(e.Timings.TLS))
 		switch {
 		case e.ChainVerified:
 			line("chain", "verified against the trust roots")
