@@ -199,12 +199,18 @@ func (c *checkCommand) endpointList() ([]namedEndpoint, error) {
 
 // summaryLine counts the verdicts of many endpoints.
 func summaryLine(runs []checkRun, worst severity) string {
+	return fmt.Sprintf("summary: %s, %s", worst, verdictCounts(runs))
+}
+
+// verdictCounts counts the endpoints by verdict, for the text summary and
+// the Nagios status line alike.
+func verdictCounts(runs []checkRun) string {
 	counts := map[severity]int{}
 	for _, r := range runs {
 		counts[r.verdict.Status]++
 	}
-	return fmt.Sprintf("summary: %s, %d endpoints: %d OK, %d WARNING, %d CRITICAL, %d UNKNOWN",
-		worst, len(runs), counts[sevOK], counts[sevWarning], counts[sevCritical], counts[sevUnknown])
+	return fmt.Sprintf("%d endpoints: %d OK, %d WARNING, %d CRITICAL, %d UNKNOWN",
+		len(runs), counts[sevOK], counts[sevWarning], counts[sevCritical], counts[sevUnknown])
 }
 
 // save writes the raw DER that --staple-out and --response-out ask for:

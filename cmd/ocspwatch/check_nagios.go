@@ -100,15 +100,13 @@ func nextUpdateNote(v *probe.Verification, now time.Time) string {
 }
 
 func manySummary(runs []checkRun) string {
-	counts := map[severity]int{}
 	var bad []string
 	for _, r := range runs {
-		counts[r.verdict.Status]++
 		if r.verdict.Status != sevOK {
 			bad = append(bad, r.label+" "+r.verdict.Status.String())
 		}
 	}
-	text := fmt.Sprintf("%d endpoints: %d OK, %d WARNING, %d CRITICAL, %d UNKNOWN", len(runs), counts[sevOK], counts[sevWarning], counts[sevCritical], counts[sevUnknown])
+	text := verdictCounts(runs)
 	if len(bad) > 0 {
 		text += " (" + strings.Join(bad, ", ") + ")"
 	}
