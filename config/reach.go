@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/sha256"
 	"crypto/tls"
 	"fmt"
 	"net"
@@ -131,6 +132,17 @@ func loadKeyPair(certFile, keyFile string) (tls.Certificate, error) {
 		return tls.Certificate{}, fmt.Errorf("%s and %s: %w", certFile, keyFile, err)
 	}
 	return cert, nil
+}
+
+// ClientKey identifies what ClientOptions builds a client from, the
+// contents of [responder] ca_file included, so a reload can tell whether
+// a client built for the old configuration still serves the new one.
+func (c *Config) ClientKey() string {
+	var roots [sha256.Size]byte
+	if c.Responder.CAFile != "" && c.files != nil {
+		roots = c.files.sum(c.Responder.CAFile)
+	}
+	return fmt.Sprintf("%d|%q|%x|%q", c.Responder.MaxRedirects, c.Responder.CAFile, roots, c.Responder.ProxyURL)
 }
 
 // ClientOptions are the settings of the shared responder and CRL client

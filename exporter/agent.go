@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -168,17 +169,18 @@ func (a *Agent) applyConfig(cfg *config.Config) {
 	a.mu.Unlock()
 	clientOpts := cfg.ClientOptions()
 	clientOpts.Resolver = a.opts.Resolver
-	a.pool.SetClient(probe.NewHTTPClient(clientOpts))
-	a.sched.setCRLs(a.crlPool(cfg))
+	client := probe.NewHTTPClient(clientOpts)
+	a.pool.SetClient(client)
+	a.sched.setCRLs(a.crlPool(cfg, client))
 	a.sched.apply(cfg)
 }
 
 // crlPool returns the CRL cache for cfg: the running one while its
-// settings hold, else a new one. CRL URLs come from certificates, so its
+// settings hold, else a new one downloading with client, which cfg's
+// responder settings built. CRL URLs come from certificates, so its
 // downloads run as remote input under the network policy.
-func (a *Agent) crlPool(cfg *config.Config) *crl.Pool {
-	key := fmt.Sprintf("%d|%s|%d|%q|%q|%q|%q", cfg.CRL.MaxBytes, cfg.CRL.Refresh.Duration, cfg.Responder.MaxRedirects, cfg.Network.Allow, cfg.Network.Deny,
-		cfg.Responder.CAFile, cfg.Responder.ProxyURL)
+func (a *Agent) crlPool(cfg *config.Config, client *http.Client) *crl.Pool {
+	key := fmt.Sprintf("%d|%s|%q|%q|%s", cfg.CRL.MaxBytes, cfg.CRL.Refresh.Duration, cfg.Network.Allow, cfg.Network.Deny, cfg.ClientKey())
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.crls != nil && key == a.crlKey {
@@ -188,13 +190,11 @@ func (a *Agent) crlPool(cfg *config.Config) *crl.Pool {
 	// flight and fail the runs waiting on them with crl_timeout. Runs that
 	// hold it finish with it; its downloads end on their own timeout, or
 	// at shutdown with the agent's root context, and it is then collected.
-	clientOpts := cfg.ClientOptions()
-	clientOpts.Resolver = a.opts.Resolver
 	policy := cfg.DialPolicy()
 	a.crls = crl.NewPool(crl.PoolOptions{
 		// The responders' client settings ([responder] ca_file, proxy_url)
 		// serve CRL downloads too.
-		Client:    probe.NewHTTPClient(clientOpts),
+		Client:    client,
 		MaxBytes:  cfg.CRL.MaxBytes,
 		Refresh:   cfg.CRL.Refresh.Duration,
 		UserAgent: a.opts.UserAgent,
