@@ -36,10 +36,7 @@ func (s *session) readFTPReply(step string) (int, []string, error) {
 	lines := []string{first}
 	code, more, _, ok := parseReplyLine(first)
 	if !ok {
-		if step == "greeting" {
-			return 0, nil, s.fail(step, ErrBadGreeting, first)
-		}
-		return 0, nil, s.fail(step, ErrBadReply, first)
+		return 0, nil, s.badReply(step, first)
 	}
 	for more {
 		if len(lines) >= s.opts.MaxReplyLines {

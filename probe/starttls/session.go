@@ -45,6 +45,15 @@ func (c *cappedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// badReply fails step for a reply that breaks the protocol: a bad
+// greeting when it is the server's first words, a bad reply after.
+func (s *session) badReply(step string, reply ...string) error {
+	if step == "greeting" {
+		return s.fail(step, ErrBadGreeting, reply...)
+	}
+	return s.fail(step, ErrBadReply, reply...)
+}
+
 // fail wraps err as a DialogueError of step, turning deadline and
 // cancellation into the context's error so callers match those alone.
 func (s *session) fail(step string, err error, reply ...string) error {

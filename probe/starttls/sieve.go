@@ -45,10 +45,7 @@ func (s *session) readSieveResponse(step string) (status string, lines []string,
 			return word, lines, nil
 		}
 		if !strings.HasPrefix(line, `"`) {
-			if step == "greeting" {
-				return "", nil, s.fail(step, ErrBadGreeting, lines...)
-			}
-			return "", nil, s.fail(step, ErrBadReply, lines...)
+			return "", nil, s.badReply(step, lines...)
 		}
 		if len(lines) >= s.opts.MaxReplyLines {
 			return "", nil, s.fail(step, ErrTooManyLines, lines[0])

@@ -68,10 +68,7 @@ func (s *session) readCodedReply(step string) (code int, lines []string, err err
 		lines = append(lines, line)
 		c, more, _, ok := parseReplyLine(line)
 		if !ok || (len(lines) > 1 && c != code) {
-			if step == "greeting" {
-				return 0, nil, s.fail(step, ErrBadGreeting, lines...)
-			}
-			return 0, nil, s.fail(step, ErrBadReply, lines...)
+			return 0, nil, s.badReply(step, lines...)
 		}
 		code = c
 		if !more {
