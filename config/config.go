@@ -58,6 +58,9 @@ type Config struct {
 	LabelMode string `toml:"label_mode"`
 	// ShardSpec is "i/n": this agent keeps the targets of part i of n.
 	ShardSpec string `toml:"shard"`
+	// TargetFiles are globs, relative to this file's directory, of files
+	// holding more targets (targetfiles.go).
+	TargetFiles []string `toml:"target_files"`
 
 	dialPolicy *probe.DialPolicy
 	roots      *x509.CertPool
@@ -65,6 +68,8 @@ type Config struct {
 	// files is shared by the load that made this configuration and by the
 	// ad-hoc targets built from it later.
 	files *fileCache
+	// targetPatterns are TargetFiles resolved against the file's directory.
+	targetPatterns []string
 }
 
 // CRL holds the settings of the CRL cache shared by all targets.
@@ -216,59 +221,47 @@ const MaxConfigBytes = 64 << 20
 // maxErrorsShown caps the errors one load reports; the rest are counted.
 const maxErrorsShown = 20
 
-// Load reads, decodes strictly, defaults and validates a config file.
-// Every error names the file; errors in a target also name the target,
-// the key and, where it can be found, the line.
-func Load(path string) (*Config, error) {
-	data, err := ReadRegularFile(path, MaxConfigBytes)
-	if err != nil {
-		return nil, err
-	}
-	return Parse(data, path)
-}
+// Load reads, decodes strictly, defaults and validates a config file and
+// the target files it names. Every error names the file; errors in a
+// target also name the target, the key and, where it can be found, the
+// line.
+func Load(path string) (*Config, error) { return new(Loader).Load(path) }
 
-// Parse is Load for bytes already read; path is used in errors and to
-// resolve nothing else (file paths inside are used as written).
-func Parse(data []byte, path string) (*Config, error) {
-	cfg := &Config{files: &fileCache{}}
-	loc := newLocator(data)
-	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(cfg)
+// Parse is Load for bytes already read; path is used in errors and as the
+// directory target_files are found from (file paths inside targets are
+// used as written).
+func Parse(data []byte, path string) (*Config, error) { return new(Loader).parse(data, path) }
+
+// decodeTOML decodes data strictly into v: a syntax error or an unknown
+// key is an error naming the file, the line and, inside a [[target]],
+// the target.
+func decodeTOML(data []byte, path string, loc *locator, v any) (toml.MetaData, error) {
+	md, err := toml.NewDecoder(bytes.NewReader(data)).Decode(v)
 	if err != nil {
 		var perr toml.ParseError
 		if !errors.As(err, &perr) {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return md, fmt.Errorf("%s: %w", path, err)
 		}
 		line := perr.Position.Line
 		if perr.LastKey == "" {
-			return nil, fmt.Errorf("%s:%d: %s", path, line, perr.Message)
+			return md, fmt.Errorf("%s:%d: %s", path, line, perr.Message)
 		}
-		return nil, fmt.Errorf("%s:%d:%s %s: %s", path, line, loc.targetAt(line), lastPiece(perr.LastKey), perr.Message)
+		return md, fmt.Errorf("%s:%d:%s %s: %s", path, line, loc.targetAt(line), lastPiece(perr.LastKey), perr.Message)
 	}
 	if undecoded := md.Undecoded(); len(undecoded) > 0 {
 		key := undecoded[0]
 		line := loc.lineOfKey(key)
-		return nil, fmt.Errorf("%s:%d:%s unknown key %q", path, line, loc.targetAt(line), key[len(key)-1])
+		return md, fmt.Errorf("%s:%d:%s unknown key %q", path, line, loc.targetAt(line), key[len(key)-1])
 	}
-	cfg.fillDefaults(md)
-	var shard Shard
-	if cfg.ShardSpec != "" {
-		var err error
-		if shard, err = ParseShard(cfg.ShardSpec); err != nil {
-			return nil, fmt.Errorf("%s:%d: shard: %v", path, loc.lineOfGlobal("shard"), err)
-		}
+	return md, nil
+}
+
+// capErrors keeps the first maxErrorsShown errors and counts the rest.
+func capErrors(path string, errs []error) error {
+	if len(errs) > maxErrorsShown {
+		errs = append(errs[:maxErrorsShown], fmt.Errorf("%s: and %d more errors", path, len(errs)-maxErrorsShown))
 	}
-	if errs := cfg.validate(loc, path); len(errs) > 0 {
-		if len(errs) > maxErrorsShown {
-			errs = append(errs[:maxErrorsShown], fmt.Errorf("%s: and %d more errors", path, len(errs)-maxErrorsShown))
-		}
-		return nil, errors.Join(errs...)
-	}
-	// Whole-file checks (duplicate names) saw every target, so all agents
-	// reject the same bad file; only now are other shards' targets dropped.
-	if cfg.ShardSpec != "" {
-		cfg.KeepShard(shard)
-	}
-	return cfg, nil
+	return errors.Join(errs...)
 }
 
 // fillDefaults fills what the file left out, and only that: a key set to
@@ -302,34 +295,41 @@ func (c *Config) fillDefaults(md toml.MetaData) {
 	}
 	c.CRL.Refresh.orDefault(crl.DefaultRefresh)
 	for _, t := range c.Targets {
-		if t.Schedule == "" {
-			t.Schedule = c.DefaultSchedule
-		}
-		if !t.Timeout.set {
-			t.Timeout = c.DefaultTimeout
-		}
-		if t.RequireStaple == "" {
-			t.RequireStaple = "auto"
-		}
-		if t.QueryResponder == nil {
-			yes := true
-			t.QueryResponder = &yes
-		}
-		if t.Method == "" {
-			t.Method = string(probe.MethodAuto)
-		}
-		if t.Addresses == "" {
-			t.Addresses = "first"
-		}
-		if t.CertIDHash == "" {
-			t.CertIDHash = "sha1"
-		}
-		if t.CRL == "" {
-			t.CRL = string(probe.CRLAuto)
-		}
-		if t.IPFamily == "" {
-			t.IPFamily = "any"
-		}
+		c.fillTargetDefaults(t)
+	}
+}
+
+// fillTargetDefaults fills what a target left out, from the top-level
+// defaults; a target from a target file gets the same as one in the
+// main file.
+func (c *Config) fillTargetDefaults(t *Target) {
+	if t.Schedule == "" {
+		t.Schedule = c.DefaultSchedule
+	}
+	if !t.Timeout.set {
+		t.Timeout = c.DefaultTimeout
+	}
+	if t.RequireStaple == "" {
+		t.RequireStaple = "auto"
+	}
+	if t.QueryResponder == nil {
+		yes := true
+		t.QueryResponder = &yes
+	}
+	if t.Method == "" {
+		t.Method = string(probe.MethodAuto)
+	}
+	if t.Addresses == "" {
+		t.Addresses = "first"
+	}
+	if t.CertIDHash == "" {
+		t.CertIDHash = "sha1"
+	}
+	if t.CRL == "" {
+		t.CRL = string(probe.CRLAuto)
+	}
+	if t.IPFamily == "" {
+		t.IPFamily = "any"
 	}
 }
 
@@ -401,9 +401,6 @@ func (c *Config) validate(loc *locator, path string) []error {
 	if d := c.CRL.Refresh.Duration; d < time.Minute || d > 24*time.Hour {
 		global("refresh", "%s must be between 1m0s and 24h0m0s", d)
 	}
-	if len(c.Targets) > maxTargetsPerFile {
-		global("target", "%d targets, more than the %d one agent takes; shard the fleet", len(c.Targets), maxTargetsPerFile)
-	}
 	var err error
 	if c.CAFile != "" {
 		if c.roots, err = c.files.pool(c.CAFile); err != nil {
@@ -430,26 +427,34 @@ func (c *Config) validate(loc *locator, path string) []error {
 	if c.dialPolicy, err = c.Network.policy(); err != nil {
 		global(err.(*networkError).key, "%s", err.(*networkError).msg)
 	}
-	seen := map[string]int{}
+	// Label defaults come first: every target's merged labels depend on them.
+	errs = append(errs, c.validateLabels(loc, path)...)
 	for i, t := range c.Targets {
 		fail := func(key, format string, args ...any) {
-			name := t.Name
-			if name == "" {
-				name = fmt.Sprintf("#%d", i+1)
-			}
-			errs = append(errs, fmt.Errorf("%s:%d: target %q: %s: %s", path, loc.lineInTarget(i, key), name, key, fmt.Sprintf(format, args...)))
+			errs = append(errs, fmt.Errorf("%s:%d: target %q: %s: %s", path, loc.lineInTarget(i, key), displayName(t, i), key, fmt.Sprintf(format, args...)))
 		}
-		if !targetNameRE.MatchString(t.Name) {
-			fail("name", "%q must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", t.Name)
-		} else if first, dup := seen[t.Name]; dup {
-			fail("name", "duplicates target #%d", first+1)
-		} else {
-			seen[t.Name] = i
-		}
-		t.validate(c, fail)
+		c.validateTarget(t, fail)
 	}
-	errs = append(errs, c.validateLabels(loc, path)...)
 	return errs
+}
+
+// displayName names a target in errors, by its place when it has no name.
+func displayName(t *Target, i int) string {
+	if t.Name == "" {
+		return fmt.Sprintf("#%d", i+1)
+	}
+	return t.Name
+}
+
+// validateTarget checks one target, wherever it was written, under the
+// top-level settings of c; names are checked for uniqueness over the
+// whole configuration afterwards.
+func (c *Config) validateTarget(t *Target, fail func(key, format string, args ...any)) {
+	if !targetNameRE.MatchString(t.Name) {
+		fail("name", "%q must be 1-128 letters, digits, '.', '_', ':' or '-', starting with a letter or digit", t.Name)
+	}
+	t.validate(c, fail)
+	c.mergeLabels(t, fail)
 }
 
 func (t *Target) validate(c *Config, fail func(key, format string, args ...any)) {

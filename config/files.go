@@ -12,6 +12,11 @@ import (
 type fileCache struct {
 	mu    sync.Mutex
 	certs map[string]certsOrErr
+	// prev is the previous load's cache, during a Loader's load: a file
+	// whose bytes did not change keeps its parsed certificates and its
+	// CertPool, so targets reused from that load and targets validated
+	// afresh share one pool, and a reload parses no unchanged bundle.
+	prev *fileCache
 }
 
 type certsOrErr struct {
@@ -34,6 +39,10 @@ func (fc *fileCache) load(path string) certsOrErr {
 	data, err := ReadRegularFile(path, MaxPEMBytes)
 	if err == nil {
 		r.sum = sha256.Sum256(data)
+		if old, ok := fc.prev.lookup(path); ok && old.err == nil && old.sum == r.sum {
+			fc.certs[path] = old
+			return old
+		}
 		r.certs, r.err = parseCertificates(path, data)
 	} else {
 		r.err = err
@@ -46,6 +55,24 @@ func (fc *fileCache) load(path string) certsOrErr {
 	}
 	fc.certs[path] = r
 	return r
+}
+
+func (fc *fileCache) lookup(path string) (certsOrErr, bool) {
+	if fc == nil {
+		return certsOrErr{}, false
+	}
+	fc.mu.Lock()
+	defer fc.mu.Unlock()
+	r, ok := fc.certs[path]
+	return r, ok
+}
+
+// forgetPrevious ends a load: the previous cache is no longer consulted,
+// so caches never chain from one load to the next.
+func (fc *fileCache) forgetPrevious() {
+	fc.mu.Lock()
+	fc.prev = nil
+	fc.mu.Unlock()
 }
 
 func (fc *fileCache) certificates(path string) ([]*x509.Certificate, error) {

@@ -78,9 +78,8 @@ func checkLabels(labels map[string]string) []string {
 	return problems
 }
 
-// validateLabels checks label_mode and every labels table, then gives
-// each target its merged labels and folds them into its fingerprint, so
-// a reload that changes only labels replaces the target's series.
+// validateLabels checks label_mode and the top-level labels table;
+// mergeLabels then does each target.
 func (c *Config) validateLabels(loc *locator, path string) []error {
 	var errs []error
 	if c.LabelMode == "" {
@@ -96,26 +95,30 @@ func (c *Config) validateLabels(loc *locator, path string) []error {
 		}
 		errs = append(errs, fmt.Errorf("%s:%d: labels: %s", path, line, strings.Join(problems, "; ")))
 	}
-	for i, t := range c.Targets {
-		if problems := checkLabels(t.Labels); len(problems) > 0 {
-			errs = append(errs, fmt.Errorf("%s:%d: target %q: labels: %s", path, loc.lineInTarget(i, "labels"), t.Name, strings.Join(problems, "; ")))
-		}
-		merged := maps.Clone(c.Labels)
-		if merged == nil {
-			merged = map[string]string{}
-		}
-		maps.Copy(merged, t.Labels)
-		if len(merged) > MaxCustomLabels && len(t.Labels) <= MaxCustomLabels && len(c.Labels) <= MaxCustomLabels {
-			errs = append(errs, fmt.Errorf("%s:%d: target %q: labels: %d labels with the top-level ones, at most %d", path, loc.lineInTarget(i, "labels"), t.Name, len(merged), MaxCustomLabels))
-		}
-		t.metricLabels = nil
-		for _, name := range slices.Sorted(maps.Keys(merged)) {
-			t.metricLabels = append(t.metricLabels, Label{Name: name, Value: merged[name]})
-		}
-		t.labelsOnAll = c.LabelMode == LabelModeAll
-		h := sha256.New()
-		fmt.Fprintf(h, "%s|%s|%q", t.fingerprint, c.LabelMode, t.metricLabels)
-		t.fingerprint = hex.EncodeToString(h.Sum(nil))
-	}
 	return errs
+}
+
+// mergeLabels checks a target's labels, gives it the merged labels and
+// folds them into its fingerprint, so a reload that changes only labels
+// replaces the target's series.
+func (c *Config) mergeLabels(t *Target, fail func(key, format string, args ...any)) {
+	if problems := checkLabels(t.Labels); len(problems) > 0 {
+		fail("labels", "%s", strings.Join(problems, "; "))
+	}
+	merged := maps.Clone(c.Labels)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, t.Labels)
+	if len(merged) > MaxCustomLabels && len(t.Labels) <= MaxCustomLabels && len(c.Labels) <= MaxCustomLabels {
+		fail("labels", "%d labels with the top-level ones, at most %d", len(merged), MaxCustomLabels)
+	}
+	t.metricLabels = nil
+	for _, name := range slices.Sorted(maps.Keys(merged)) {
+		t.metricLabels = append(t.metricLabels, Label{Name: name, Value: merged[name]})
+	}
+	t.labelsOnAll = c.LabelMode == LabelModeAll
+	h := sha256.New()
+	fmt.Fprintf(h, "%s|%s|%q", t.fingerprint, c.LabelMode, t.metricLabels)
+	t.fingerprint = hex.EncodeToString(h.Sum(nil))
 }

@@ -1,0 +1,312 @@
+package config
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"sync"
+)
+
+// Target files: target_files = ["targets.d/*.toml", "sd/*.json"] adds the
+// targets of every file its globs match, so a fleet can be generated, split
+// and changed one file at a time (README, "File discovery").
+
+// Limits on target files: enough for a fleet of maxTargetsPerFile targets
+// split one file per hundred, small enough that a glob gone wrong (a "*"
+// over /var/log) fails fast instead of reading a disk.
+const (
+	maxTargetPatterns   = 64
+	maxTargetFiles      = 10000
+	maxTargetFilesBytes = 4 * MaxConfigBytes
+)
+
+// Loader loads a configuration again and again, as an agent's reloads
+// do, and keeps the validated targets of each target file between loads:
+// a load decodes and validates only the files whose bytes changed. A
+// file's targets are reused only when its bytes (by SHA-256, not by mtime),
+// the main file's bytes and the contents of every file its targets read
+// (ca_file, issuer_file …) are all as they were, since validation depends
+// on each. The zero Loader is ready; it is safe for one load at a time
+// from any goroutine.
+type Loader struct {
+	mu    sync.Mutex
+	files map[string]*parsedFile
+	// certs is the last good load's parsed PEM files.
+	certs *fileCache
+}
+
+// parsedFile is one target file's validated targets. They are shared by
+// every configuration loaded while the file stays the same, and never
+// modified after validation.
+type parsedFile struct {
+	sum     [sha256.Size]byte
+	main    [sha256.Size]byte
+	targets []*Target
+	// deps are the files the targets read, with the sums they had.
+	deps map[string][sha256.Size]byte
+	// entries[i] is the file_sd entry target i came from (0 for TOML).
+	entries []int
+	toml    bool
+}
+
+// Load reads and validates the configuration at path and its target
+// files, reusing what it can from the previous good load. A failed load
+// leaves the reuse cache as it was.
+func (l *Loader) Load(path string) (*Config, error) {
+	data, err := ReadRegularFile(path, MaxConfigBytes)
+	if err != nil {
+		return nil, err
+	}
+	return l.parse(data, path)
+}
+
+func (l *Loader) parse(data []byte, path string) (*Config, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	cfg := &Config{files: &fileCache{prev: l.certs}}
+	defer cfg.files.forgetPrevious()
+	loc := newLocator(data)
+	md, err := decodeTOML(data, path, loc, cfg)
+	if err != nil {
+		return nil, err
+	}
+	cfg.fillDefaults(md)
+	var shard Shard
+	if cfg.ShardSpec != "" {
+		if shard, err = ParseShard(cfg.ShardSpec); err != nil {
+			return nil, fmt.Errorf("%s:%d: shard: %v", path, loc.lineOfGlobal("shard"), err)
+		}
+	}
+	errs := cfg.validate(loc, path)
+	sources := []targetSource{{targets: cfg.Targets, place: func(i int) string {
+		return fmt.Sprintf("%s:%d", path, loc.lineInTarget(i, "name"))
+	}}}
+	files, fileErrs := l.targetFiles(cfg, path, loc, sha256.Sum256(data), &sources)
+	errs = append(errs, fileErrs...)
+	errs = append(errs, cfg.gather(path, sources)...)
+	if len(errs) > 0 {
+		return nil, capErrors(path, errs)
+	}
+	l.files, l.certs = files, cfg.files
+	// Whole-configuration checks (duplicate names) saw every target, so
+	// all agents reject the same bad fleet; only now are other shards'
+	// targets dropped.
+	if cfg.ShardSpec != "" {
+		cfg.KeepShard(shard)
+	}
+	return cfg, nil
+}
+
+// targetSource is one file's targets and how to point at one of them.
+type targetSource struct {
+	targets []*Target
+	place   func(i int) string
+}
+
+// gather puts every source's targets in cfg.Targets, in file order, and
+// checks what only the whole fleet shows: its size and duplicate names.
+func (c *Config) gather(path string, sources []targetSource) []error {
+	total := 0
+	for _, s := range sources {
+		total += len(s.targets)
+	}
+	if total > maxTargetsPerFile {
+		return []error{fmt.Errorf("%s: %d targets with its target files, more than the %d one agent takes; shard the fleet", path, total, maxTargetsPerFile)}
+	}
+	type at struct{ source, index int }
+	first := make(map[string]at, total)
+	all := make([]*Target, 0, total)
+	var errs []error
+	for si, s := range sources {
+		for i, t := range s.targets {
+			all = append(all, t)
+			if t.Name == "" {
+				continue // already reported
+			}
+			if prev, dup := first[t.Name]; dup {
+				errs = append(errs, fmt.Errorf("%s: target %q: name: duplicates the target at %s", s.place(i), t.Name, sources[prev.source].place(prev.index)))
+				continue
+			}
+			first[t.Name] = at{si, i}
+		}
+	}
+	c.Targets = all
+	return errs
+}
+
+// targetFiles expands target_files and loads each match, reusing the
+// previous load's targets for files that did not change. It appends a
+// source per file to sources and returns the files to remember.
+func (l *Loader) targetFiles(c *Config, mainPath string, loc *locator, mainSum [sha256.Size]byte, sources *[]targetSource) (map[string]*parsedFile, []error) {
+	if len(c.TargetFiles) == 0 {
+		return nil, nil
+	}
+	bad := func(format string, args ...any) error {
+		return fmt.Errorf("%s:%d: target_files: %s", mainPath, loc.lineOfGlobal("target_files"), fmt.Sprintf(format, args...))
+	}
+	if len(c.TargetFiles) > maxTargetPatterns {
+		return nil, []error{bad("%d patterns, more than %d", len(c.TargetFiles), maxTargetPatterns)}
+	}
+	paths, errs := c.expandTargetFiles(mainPath, bad)
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	if len(paths) > maxTargetFiles {
+		return nil, []error{bad("the patterns match %d files, more than %d", len(paths), maxTargetFiles)}
+	}
+	files := make(map[string]*parsedFile, len(paths))
+	var total int64
+	for _, path := range paths {
+		data, err := ReadRegularFile(path, MaxConfigBytes)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("target file %w", err))
+			continue
+		}
+		if total += int64(len(data)); total > maxTargetFilesBytes {
+			return nil, append(errs, bad("the target files hold more than the %d bytes allowed", maxTargetFilesBytes))
+		}
+		sum := sha256.Sum256(data)
+		pf := l.files[path]
+		if pf == nil || pf.sum != sum || pf.main != mainSum || !c.depsHold(pf.deps) {
+			var fileErrs []error
+			if pf, fileErrs = c.parseTargetFile(path, data); len(fileErrs) > 0 {
+				errs = append(errs, fileErrs...)
+				continue
+			}
+			pf.sum, pf.main = sum, mainSum
+		}
+		files[path] = pf
+		*sources = append(*sources, targetSource{targets: pf.targets, place: pf.placer(path)})
+	}
+	return files, errs
+}
+
+// expandTargetFiles resolves the patterns against the main file's
+// directory and returns the matching files, each once, in pattern order
+// and sorted within a pattern. A pattern that matches nothing is fine: a
+// fleet may be empty. The main file itself is never a target file.
+func (c *Config) expandTargetFiles(mainPath string, bad func(string, ...any) error) ([]string, []error) {
+	dir := filepath.Dir(mainPath)
+	main := filepath.Clean(mainPath)
+	seen := map[string]bool{}
+	var paths []string
+	var errs []error
+	c.targetPatterns = nil
+	for _, pattern := range c.TargetFiles {
+		if pattern == "" {
+			errs = append(errs, bad("an empty pattern"))
+			continue
+		}
+		full := pattern
+		if !filepath.IsAbs(full) {
+			full = filepath.Join(dir, full)
+		}
+		matches, err := filepath.Glob(full)
+		if err != nil {
+			errs = append(errs, bad("%q: %v", pattern, err))
+			continue
+		}
+		c.targetPatterns = append(c.targetPatterns, full)
+		for _, m := range matches {
+			if m = filepath.Clean(m); m != main && !seen[m] {
+				seen[m] = true
+				paths = append(paths, m)
+			}
+		}
+	}
+	return paths, errs
+}
+
+// TargetFilePatterns are the target_files globs as absolute or
+// working-directory-relative patterns, for a watcher to expand again.
+func (c *Config) TargetFilePatterns() []string { return c.targetPatterns }
+
+// depsHold reports whether every file a target file's targets read still
+// has the contents they were validated with.
+func (c *Config) depsHold(deps map[string][sha256.Size]byte) bool {
+	for path, sum := range deps {
+		if c.files.sum(path) != sum {
+			return false
+		}
+	}
+	return true
+}
+
+// parseTargetFile decodes and validates one target file by its extension.
+func (c *Config) parseTargetFile(path string, data []byte) (*parsedFile, []error) {
+	var pf *parsedFile
+	var errs []error
+	switch ext := strings.ToLower(filepath.Ext(path)); ext {
+	case ".toml":
+		pf, errs = c.parseTOMLTargets(path, data)
+	case ".json", ".yml", ".yaml":
+		pf, errs = c.parseSDTargets(path, data, ext == ".json")
+	default:
+		return nil, []error{fmt.Errorf("%s: a target file must end in .toml, .json, .yml or .yaml", path)}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	pf.deps = map[string][sha256.Size]byte{}
+	for _, t := range pf.targets {
+		for _, f := range t.readsFiles(c) {
+			if _, ok := pf.deps[f]; !ok {
+				pf.deps[f] = c.files.sum(f)
+			}
+		}
+	}
+	return pf, nil
+}
+
+// readsFiles are the files a target's validation read: what its
+// fingerprint folds in.
+func (t *Target) readsFiles(c *Config) []string {
+	roots := t.CAFile
+	if roots == "" {
+		roots = c.CAFile
+	}
+	var out []string
+	for _, f := range []string{roots, t.IssuerFile, t.CertFile, t.ResponderSignerFile, t.ClientCertFile, t.ClientKeyFile} {
+		if f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// targetFileTOML is a TOML target file: [[target]] tables and nothing else.
+type targetFileTOML struct {
+	Targets []*Target `toml:"target"`
+}
+
+func (c *Config) parseTOMLTargets(path string, data []byte) (*parsedFile, []error) {
+	var tf targetFileTOML
+	loc := newLocator(data)
+	if _, err := decodeTOML(data, path, loc, &tf); err != nil {
+		return nil, []error{err}
+	}
+	var errs []error
+	for i, t := range tf.Targets {
+		c.fillTargetDefaults(t)
+		c.validateTarget(t, func(key, format string, args ...any) {
+			errs = append(errs, fmt.Errorf("%s:%d: target %q: %s: %s", path, loc.lineInTarget(i, key), displayName(t, i), key, fmt.Sprintf(format, args...)))
+		})
+	}
+	return &parsedFile{targets: tf.Targets, toml: true}, errs
+}
+
+// placer points at target i of the file: by line for TOML, found again
+// only when an error needs it, and by entry for file_sd.
+func (pf *parsedFile) placer(path string) func(int) string {
+	return func(i int) string {
+		if !pf.toml {
+			return fmt.Sprintf("%s: entry %d", path, pf.entries[i]+1)
+		}
+		data, err := ReadRegularFile(path, MaxConfigBytes)
+		if err != nil {
+			return fmt.Sprintf("%s: target #%d", path, i+1)
+		}
+		return fmt.Sprintf("%s:%d", path, newLocator(data).lineInTarget(i, "name"))
+	}
+}
