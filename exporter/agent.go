@@ -62,6 +62,9 @@ type Agent struct {
 	crls   *crl.Pool
 	crlKey string
 
+	// loader keeps the validated targets of unchanged target files
+	// between reloads; reloadMu serialises its use.
+	loader *config.Loader
 	// pending is the configuration loaded by New and applied by Run.
 	pending *config.Config
 	watch   *configWatch
@@ -88,11 +91,13 @@ func New(opts Options) (*Agent, error) {
 		opts.UserAgent = "ocspwatch"
 	}
 	watch := newConfigWatch(opts.ConfigFile, opts.ConfigWatchInterval)
-	cfg, err := loadConfig(opts)
+	loader := new(config.Loader)
+	cfg, err := loadConfig(loader, opts)
 	if err != nil {
 		return nil, err
 	}
-	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry(), watch: watch}
+	watch.loadedWith(cfg.TargetFilePatterns())
+	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry(), watch: watch, loader: loader}
 	a.root, a.cancel = context.WithCancel(context.Background())
 	a.pool = probe.NewResponderPool(a.root, nil, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
 	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent, opts.Resolver)
@@ -125,26 +130,29 @@ func (a *Agent) Run(ctx context.Context) error {
 	return nil
 }
 
-// Reload reads the configuration file again. A bad file is rejected,
-// logged and exported, and the running configuration stays.
+// Reload reads the configuration file and its target files again. A bad
+// file is rejected, logged and exported, and the running configuration
+// stays.
 func (a *Agent) Reload() error {
 	a.reloadMu.Lock()
 	defer a.reloadMu.Unlock()
-	cfg, err := loadConfig(a.opts)
+	cfg, err := loadConfig(a.loader, a.opts)
 	if err != nil {
 		a.recordReload(false)
 		a.logger.Error("config reload failed; keeping the running configuration", "file", a.opts.ConfigFile, "err", err)
 		return err
 	}
 	a.applyConfig(cfg)
+	a.watch.loadedWith(cfg.TargetFilePatterns())
 	a.recordReload(true)
 	a.logger.Info("config reloaded", "file", a.opts.ConfigFile, "targets", len(cfg.Targets))
 	return nil
 }
 
-// loadConfig loads the file and cuts it to the agent's shard.
-func loadConfig(opts Options) (*config.Config, error) {
-	cfg, err := config.Load(opts.ConfigFile)
+// loadConfig loads the file and its target files, and cuts the fleet to
+// the agent's shard.
+func loadConfig(loader *config.Loader, opts Options) (*config.Config, error) {
+	cfg, err := loader.Load(opts.ConfigFile)
 	if err != nil || opts.Shard == "" {
 		return cfg, err
 	}

@@ -269,3 +269,99 @@ func BenchmarkConfigWatchPoll(b *testing.B) {
 		}
 	}
 }
+
+// writeTargetFile writes a target file as is: writeConfig would add a
+// [network] table, which a target file may not hold.
+func writeTargetFile(t *testing.T, path, text string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestConfigWatchSeesTargetFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ocspwatch.toml")
+	writeConfig(t, path, "target_files = [\"t/*.toml\"]\n")
+	w := newConfigWatch(path, time.Second)
+	w.loadedWith([]string{filepath.Join(dir, "t/*.toml")})
+	settles := func(what string) {
+		t.Helper()
+		if w.changed() {
+			t.Errorf("%s: reported before it held still for an interval", what)
+		}
+		if !w.changed() {
+			t.Errorf("%s: not reported once it held still", what)
+		}
+		if w.changed() {
+			t.Errorf("%s: reported twice", what)
+		}
+	}
+	file := filepath.Join(dir, "t", "a.toml")
+	writeTargetFile(t, file, "")
+	settles("a new target file")
+	writeTargetFile(t, file, "[[target]]\nname = \"a\"\nendpoint = \"a.example:443\"\n")
+	settles("a changed target file")
+	writeTargetFile(t, filepath.Join(dir, "t", "notes.txt"), "not matched")
+	if w.changed() || w.changed() {
+		t.Error("a file the patterns do not match reported as a change")
+	}
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	settles("a removed target file")
+}
+
+// TestAgentReloadsWhenATargetFileChanges: the watcher notices a target
+// file that appears, changes or disappears, and the agent's targets
+// follow; SIGHUP's Reload reads target files too.
+func TestAgentReloadsWhenATargetFileChanges(t *testing.T) {
+	l := newLab(t)
+	srv := l.server(t, 5*time.Hour)
+	dir := t.TempDir()
+	path := filepath.Join(dir, "ocspwatch.toml")
+	writeConfig(t, path, "target_files = [\"targets.d/*.toml\", \"sd/*.json\"]\n"+labNetwork+l.target("main", srv.Addr, ""))
+	ra := startAgentOptions(t, Options{ConfigFile: path, Now: func() time.Time { return l.now }, UserAgent: "ocspwatch/test", ConfigWatchInterval: 10 * time.Millisecond})
+	names := func() string {
+		var names []string
+		for _, tg := range ra.sched.config().Targets {
+			names = append(names, tg.Name)
+		}
+		return strings.Join(names, ",")
+	}
+	health := func() reloadHealth { _, h := ra.configAndHealth(); return h }
+	file := filepath.Join(dir, "targets.d", "web.toml")
+
+	writeTargetFile(t, file, l.target("web", srv.Addr, ""))
+	proc.WaitFor(t, 10*time.Second, "the new target file to be loaded", func() bool { return names() == "main,web" })
+	mainState := ra.store.get("main")
+
+	writeTargetFile(t, file, l.target("web", srv.Addr, "")+l.target("web2", srv.Addr, ""))
+	proc.WaitFor(t, 10*time.Second, "the changed target file to be loaded", func() bool { return names() == "main,web,web2" })
+	if ra.store.get("main") != mainState {
+		t.Error("a change in a target file replaced the state of a main-file target")
+	}
+
+	writeTargetFile(t, file, l.target("web", srv.Addr, "")+"bogus = 1\n")
+	proc.WaitFor(t, 10*time.Second, "the bad target file to be rejected", func() bool { return health().failures == 1 })
+	if names() != "main,web,web2" {
+		t.Errorf("after a bad target file: targets %s, want the running ones kept", names())
+	}
+
+	if err := os.Remove(file); err != nil {
+		t.Fatal(err)
+	}
+	proc.WaitFor(t, 10*time.Second, "the removed target file's targets to go", func() bool { return names() == "main" && health().lastOK })
+
+	// Reload, as SIGHUP calls it, sees a file_sd file at once.
+	writeTargetFile(t, filepath.Join(dir, "sd", "x.json"), `[{"targets": ["`+srv.Addr+`"], "labels": {"__param_name": "sd", "__param_server_name": "localhost", "__param_ca_file": "`+l.rootFile+`"}}]`)
+	if err := ra.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if names() != "main,sd" {
+		t.Errorf("after Reload: targets %s, want main,sd", names())
+	}
+}
