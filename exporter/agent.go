@@ -62,6 +62,12 @@ type Agent struct {
 	crls   *crl.Pool
 	crlKey string
 
+	// client is the responder and CRL client, kept across reloads while
+	// the settings it was built from (clientKey) hold, so its pooled
+	// connections survive and a reload builds no transport or CertPool.
+	client    *http.Client
+	clientKey string
+
 	// loader keeps the validated targets of unchanged target files
 	// between reloads; reloadMu serialises its use.
 	loader *config.Loader
@@ -175,12 +181,24 @@ func (a *Agent) applyConfig(cfg *config.Config) {
 		a.probeSlots = make(chan struct{}, cfg.MaxConcurrentProbeRequests)
 	}
 	a.mu.Unlock()
+	a.sched.setCRLs(a.crlPool(cfg, a.responderClient(cfg)))
+	a.sched.apply(cfg)
+}
+
+// responderClient returns the client for cfg's responder settings: the
+// running one while they hold, else a new one, installed in the pool.
+func (a *Agent) responderClient(cfg *config.Config) *http.Client {
+	key := cfg.ClientKey()
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.client != nil && key == a.clientKey {
+		return a.client
+	}
 	clientOpts := cfg.ClientOptions()
 	clientOpts.Resolver = a.opts.Resolver
-	client := probe.NewHTTPClient(clientOpts)
-	a.pool.SetClient(client)
-	a.sched.setCRLs(a.crlPool(cfg, client))
-	a.sched.apply(cfg)
+	a.client, a.clientKey = probe.NewHTTPClient(clientOpts), key
+	a.pool.SetClient(a.client)
+	return a.client
 }
 
 // crlPool returns the CRL cache for cfg: the running one while its

@@ -182,3 +182,38 @@ func metricLine(body, prefix string) string {
 	}
 	return ""
 }
+
+// TestReloadKeepsTheResponderClient: a reload that leaves the responder
+// settings alone keeps the client, with its pooled connections; one that
+// changes them, [responder] ca_file's contents included, builds another.
+func TestReloadKeepsTheResponderClient(t *testing.T) {
+	l := newLab(t)
+	path := filepath.Join(t.TempDir(), "ocspwatch.toml")
+	text := "[responder]\nca_file = \"" + l.rootFile + "\"\n"
+	writeConfig(t, path, text)
+	ra := startAgentFile(t, path, func() time.Time { return l.now })
+	client := func() *http.Client {
+		ra.mu.Lock()
+		defer ra.mu.Unlock()
+		return ra.client
+	}
+	first := client()
+	writeConfig(t, path, "region = \"eu\"\n"+text)
+	if err := ra.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if client() != first {
+		t.Error("a reload with the same responder settings built a new client")
+	}
+	other, err := testpki.NewRoot("Other Root", testpki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, l.rootFile, string(other.PEM()))
+	if err := ra.Reload(); err != nil {
+		t.Fatal(err)
+	}
+	if client() == first {
+		t.Error("[responder] ca_file changed, yet the old client was kept")
+	}
+}
