@@ -86,3 +86,53 @@ func BenchmarkReload50kOneFile(b *testing.B) {
 		}
 	}
 }
+
+// reloadFilesPerFleet splits the fleet one file per thousand targets.
+const reloadFilesPerFleet = reloadFleet / 1000
+
+// BenchmarkReload50kTargetFiles lays the fleet out as target files of a
+// thousand targets each, flips one target's timeout in the first file
+// and reloads: the issue-11 bar, under 200 ms.
+func BenchmarkReload50kTargetFiles(b *testing.B) {
+	dir := b.TempDir()
+	caFile := benchRoot(b, dir)
+	if err := os.Mkdir(filepath.Join(dir, "targets.d"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(dir, "ocspwatch.toml")
+	if err := os.WriteFile(path, []byte("default_schedule = \"@every 1m\"\ntarget_files = [\"targets.d/*.toml\"]\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	per := reloadFleet / reloadFilesPerFleet
+	render := func(file int, flip bool) []byte {
+		var sb strings.Builder
+		for i := file * per; i < (file+1)*per; i++ {
+			writeFleetTarget(&sb, i, caFile, flip && i == 0)
+		}
+		return []byte(sb.String())
+	}
+	fileName := func(file int) string { return filepath.Join(dir, "targets.d", fmt.Sprintf("%03d.toml", file)) }
+	for f := range reloadFilesPerFleet {
+		if err := os.WriteFile(fileName(f), render(f, false), 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	texts := [2][]byte{render(0, false), render(0, true)}
+	a := benchAgent(b, path)
+	if n := len(a.sched.config().Targets); n != reloadFleet {
+		b.Fatalf("%d targets loaded, want %d", n, reloadFleet)
+	}
+	flip := 0
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		flip = 1 - flip
+		if err := os.WriteFile(fileName(0), texts[flip], 0o644); err != nil {
+			b.Fatal(err)
+		}
+		b.StartTimer()
+		if err := a.Reload(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

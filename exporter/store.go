@@ -39,12 +39,24 @@ type targetState struct {
 	// inFirstRun is set while the target's first run, from the start-up
 	// pass, is in progress.
 	inFirstRun atomic.Bool
+	// claimed is the store's sync generation that last kept or replaced
+	// this state; guarded by store.mu.
+	claimed uint64
 }
 
 // store holds the states of the configured targets.
 type store struct {
 	mu     sync.RWMutex
 	states map[string]*targetState
+	// order is the targets of the last sync, in their order, and
+	// orderStates their states; a reload that reuses a target's
+	// *config.Target at the same place (an unchanged target file) is then
+	// matched by one pointer comparison instead of a map lookup.
+	order       []*config.Target
+	orderStates []*targetState
+	// gen counts syncs; a state whose claimed is not the current gen
+	// after a sync is gone from the configuration.
+	gen uint64
 }
 
 func newStore() *store { return &store{states: map[string]*targetState{}} }
@@ -52,29 +64,44 @@ func newStore() *store { return &store{states: map[string]*targetState{}} }
 // sync makes the stored states match targets: an unchanged target keeps
 // its state, counters and results; a changed or removed one loses its
 // state, which is returned for the scheduler to unschedule and cancel;
-// new and changed targets get a fresh state derived from parent.
+// new and changed targets get a fresh state derived from parent. Its
+// cost is a pointer comparison per target reused in place, and a map
+// lookup per other target.
 func (s *store) sync(parent context.Context, targets []*config.Target) (removed, added []*targetState) {
-	wanted := make(map[string]*config.Target, len(targets))
-	for _, t := range targets {
-		wanted[t.Name] = t
-	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for name, st := range s.states {
-		if t, ok := wanted[name]; ok && t.Fingerprint() == st.target.Fingerprint() {
+	s.gen++
+	states := make([]*targetState, len(targets))
+	for i, t := range targets {
+		if i < len(s.order) && s.order[i] == t {
+			st := s.orderStates[i]
+			st.claimed, states[i] = s.gen, st
 			continue
 		}
-		delete(s.states, name)
-		removed = append(removed, st)
-	}
-	for _, t := range targets {
-		if _, ok := s.states[t.Name]; ok {
+		st, ok := s.states[t.Name]
+		if ok && (st.target == t || st.target.Fingerprint() == t.Fingerprint()) {
+			st.claimed, states[i] = s.gen, st
 			continue
 		}
-		st := newTargetState(parent, t)
+		if ok {
+			st.claimed = s.gen // handled here, not by the sweep
+			removed = append(removed, st)
+		}
+		st = newTargetState(parent, t)
+		st.claimed, states[i] = s.gen, st
 		s.states[t.Name] = st
 		added = append(added, st)
 	}
+	// Only a state at a place the pointer comparison did not match can
+	// be gone; a sync that changed nothing sweeps nothing.
+	for i, st := range s.orderStates {
+		if (i >= len(targets) || targets[i] != s.order[i]) && st.claimed != s.gen {
+			st.claimed = s.gen
+			delete(s.states, st.name)
+			removed = append(removed, st)
+		}
+	}
+	s.order, s.orderStates = targets, states
 	return removed, added
 }
 
