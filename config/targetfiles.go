@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/sha256"
 	"fmt"
+	"maps"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -34,6 +35,17 @@ type Loader struct {
 	files map[string]*parsedFile
 	// certs is the last good load's parsed PEM files.
 	certs *fileCache
+	// names is where each target name of the last good load is, so that
+	// a load checks only the names of the files that changed against it.
+	names     map[string]nameAt
+	mainNames []string
+}
+
+// nameAt is a target's place: the index in its file's targets, the main
+// file's when path is "".
+type nameAt struct {
+	path  string
+	index int
 }
 
 // parsedFile is one target file's validated targets. They are shared by
@@ -84,11 +96,13 @@ func (l *Loader) parse(data []byte, path string) (*Config, error) {
 	}}}
 	files, fileErrs := l.targetFiles(cfg, path, loc, sha256.Sum256(data), &sources)
 	errs = append(errs, fileErrs...)
-	errs = append(errs, cfg.gather(path, sources)...)
+	gatherErrs, commitNames := l.gather(cfg, path, sources, files)
+	errs = append(errs, gatherErrs...)
 	if len(errs) > 0 {
 		return nil, capErrors(path, errs)
 	}
 	l.files, l.certs = files, cfg.files
+	commitNames()
 	// Whole-configuration checks (duplicate names) saw every target, so
 	// all agents reject the same bad fleet; only now are other shards'
 	// targets dropped.
@@ -100,39 +114,98 @@ func (l *Loader) parse(data []byte, path string) (*Config, error) {
 
 // targetSource is one file's targets and how to point at one of them.
 type targetSource struct {
+	// path is the target file's, "" for the main file.
+	path    string
 	targets []*Target
 	place   func(i int) string
+	// reused is set when the targets are the last good load's.
+	reused bool
 }
 
-// gather puts every source's targets in cfg.Targets, in file order, and
+// gather puts every source's targets in c.Targets, in file order, and
 // checks what only the whole fleet shows: its size and duplicate names.
-func (c *Config) gather(path string, sources []targetSource) []error {
-	total := 0
+// Names are checked against the last good load's, so a load that reuses
+// most files checks only the changed files' names; commit, called once
+// the load succeeded, records the new names.
+func (l *Loader) gather(c *Config, path string, sources []targetSource, files map[string]*parsedFile) (errs []error, commit func()) {
+	total, fresh := 0, 0
 	for _, s := range sources {
 		total += len(s.targets)
-	}
-	if total > maxTargetsPerFile {
-		return []error{fmt.Errorf("%s: %d targets with its target files, more than the %d one agent takes; shard the fleet", path, total, maxTargetsPerFile)}
-	}
-	type at struct{ source, index int }
-	first := make(map[string]at, total)
-	all := make([]*Target, 0, total)
-	var errs []error
-	for si, s := range sources {
-		for i, t := range s.targets {
-			all = append(all, t)
-			if t.Name == "" {
-				continue // already reported
-			}
-			if prev, dup := first[t.Name]; dup {
-				errs = append(errs, fmt.Errorf("%s: target %q: name: duplicates the target at %s", s.place(i), t.Name, sources[prev.source].place(prev.index)))
-				continue
-			}
-			first[t.Name] = at{si, i}
+		if !s.reused {
+			fresh += len(s.targets)
 		}
 	}
-	c.Targets = all
-	return errs
+	if total > maxTargetsPerFile {
+		return []error{fmt.Errorf("%s: %d targets with its target files, more than the %d one agent takes; shard the fleet", path, total, maxTargetsPerFile)}, nil
+	}
+	c.Targets = make([]*Target, 0, total)
+	for _, s := range sources {
+		c.Targets = append(c.Targets, s.targets...)
+	}
+	byPath := make(map[string]targetSource, len(sources))
+	for _, s := range sources {
+		byPath[s.path] = s
+	}
+	dup := func(s targetSource, i int, first nameAt) {
+		errs = append(errs, fmt.Errorf("%s: target %q: name: duplicates the target at %s", s.place(i), s.targets[i].Name, byPath[first.path].place(first.index)))
+	}
+	if l.names == nil || 2*fresh > total {
+		names := make(map[string]nameAt, total)
+		for _, s := range sources {
+			for i, t := range s.targets {
+				if first, ok := names[t.Name]; ok {
+					dup(s, i, first)
+				} else if t.Name != "" { // an empty name is already reported
+					names[t.Name] = nameAt{s.path, i}
+				}
+			}
+		}
+		return errs, func() { l.names, l.mainNames = names, sources[0].names() }
+	}
+	// The names of the files that changed or went, main file included,
+	// leave; the last good load had no duplicates, so no reused file
+	// holds one of them.
+	gone := map[string]bool{}
+	for _, name := range l.mainNames {
+		gone[name] = true
+	}
+	for p, pf := range l.files {
+		if files[p] != pf {
+			for _, t := range pf.targets {
+				gone[t.Name] = true
+			}
+		}
+	}
+	added := make(map[string]nameAt, fresh)
+	for _, s := range sources {
+		if s.reused {
+			continue
+		}
+		for i, t := range s.targets {
+			if first, ok := added[t.Name]; ok {
+				dup(s, i, first)
+			} else if first, ok := l.names[t.Name]; ok && !gone[t.Name] {
+				dup(s, i, first)
+			} else if t.Name != "" {
+				added[t.Name] = nameAt{s.path, i}
+			}
+		}
+	}
+	return errs, func() {
+		for name := range gone {
+			delete(l.names, name)
+		}
+		maps.Copy(l.names, added)
+		l.mainNames = sources[0].names()
+	}
+}
+
+func (s targetSource) names() []string {
+	names := make([]string, len(s.targets))
+	for i, t := range s.targets {
+		names[i] = t.Name
+	}
+	return names
 }
 
 // targetFiles expands target_files and loads each match, reusing the
@@ -168,7 +241,8 @@ func (l *Loader) targetFiles(c *Config, mainPath string, loc *locator, mainSum [
 		}
 		sum := sha256.Sum256(data)
 		pf := l.files[path]
-		if pf == nil || pf.sum != sum || pf.main != mainSum || !c.depsHold(pf.deps) {
+		reused := pf != nil && pf.sum == sum && pf.main == mainSum && c.depsHold(pf.deps)
+		if !reused {
 			var fileErrs []error
 			if pf, fileErrs = c.parseTargetFile(path, data); len(fileErrs) > 0 {
 				errs = append(errs, fileErrs...)
@@ -177,7 +251,7 @@ func (l *Loader) targetFiles(c *Config, mainPath string, loc *locator, mainSum [
 			pf.sum, pf.main = sum, mainSum
 		}
 		files[path] = pf
-		*sources = append(*sources, targetSource{targets: pf.targets, place: pf.placer(path)})
+		*sources = append(*sources, targetSource{path: path, targets: pf.targets, place: pf.placer(path), reused: reused})
 	}
 	return files, errs
 }

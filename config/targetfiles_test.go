@@ -406,3 +406,71 @@ func writeTestPKI(t *testing.T, dir string) testPKI {
 	}
 	return testPKI{root: path, otherPEM: string(two.PEM())}
 }
+
+// TestLoaderChecksNamesIncrementally drives the duplicate check through
+// loads that change few files, where only their names are checked
+// against the last load's: a duplicate must be found, and a name moving
+// between files, or freed by a removed file, must not be one.
+func TestLoaderChecksNamesIncrementally(t *testing.T) {
+	dir := t.TempDir()
+	main := filepath.Join(dir, "ocspwatch.toml")
+	target := func(name string) string {
+		return "[[target]]\nname = \"" + name + "\"\nendpoint = \"" + name + ".example:443\"\n"
+	}
+	writeFiles(t, dir, map[string]string{
+		"ocspwatch.toml": "target_files = [\"t/*.toml\"]\n\n" + target("m"),
+		"t/a.toml":       target("a"),
+		"t/b.toml":       target("b"),
+		"t/c.toml":       target("c"),
+		"t/d.toml":       target("d"),
+		"t/e.toml":       target("e"),
+	})
+	var l Loader
+	check := func(step string, wantErr string, wantNames ...string) {
+		t.Helper()
+		cfg, err := l.Load(main)
+		if wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), wantErr) {
+				t.Errorf("%s: err = %v, want %q", step, err, wantErr)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		got := targetNames(cfg)
+		slices.Sort(got)
+		if !slices.Equal(got, wantNames) {
+			t.Errorf("%s: targets %q, want %q", step, got, wantNames)
+		}
+		// What the loader remembers is what a full check would build.
+		if len(l.names) != len(cfg.Targets) {
+			t.Errorf("%s: %d names remembered for %d targets", step, len(l.names), len(cfg.Targets))
+		}
+		for _, tg := range cfg.Targets {
+			at, ok := l.names[tg.Name]
+			src := cfg.Targets
+			if ok && at.path != "" {
+				src = l.files[at.path].targets
+			}
+			if !ok || at.index >= len(src) || src[at.index] != tg {
+				t.Errorf("%s: %q remembered at %+v", step, tg.Name, at)
+			}
+		}
+	}
+	check("first load", "", "a", "b", "c", "d", "e", "m")
+	writeFiles(t, dir, map[string]string{"t/d.toml": target("a")})
+	check("a duplicate in a changed file", `t/d.toml:2: target "a": name: duplicates the target at `+filepath.Join(dir, "t/a.toml")+`:2`)
+	writeFiles(t, dir, map[string]string{"t/a.toml": target("z"), "t/d.toml": target("a")})
+	check("a name moving between files", "", "a", "b", "c", "e", "m", "z")
+	writeFiles(t, dir, map[string]string{"t/b.toml": target("a")})
+	check("a duplicate of a name that moved", `t/b.toml:2: target "a": name: duplicates the target at `+filepath.Join(dir, "t/d.toml")+`:2`)
+	if err := os.Remove(filepath.Join(dir, "t/d.toml")); err != nil {
+		t.Fatal(err)
+	}
+	check("a name freed by a removed file", "", "a", "c", "e", "m", "z")
+	writeFiles(t, dir, map[string]string{"t/e.toml": target("m")})
+	check("a duplicate of a main-file target", `t/e.toml:2: target "m": name: duplicates the target at `+main+`:4`)
+	writeFiles(t, dir, map[string]string{"t/e.toml": target("e") + "\n" + target("e2")})
+	check("a file gaining a target", "", "a", "c", "e", "e2", "m", "z")
+}
