@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -455,6 +456,7 @@ func (c *Config) validateTarget(t *Target, fail func(key, format string, args ..
 	}
 	t.validate(c, fail)
 	c.mergeLabels(t, fail)
+	t.fingerprint = fingerprint(t, c)
 }
 
 func (t *Target) validate(c *Config, fail func(key, format string, args ...any)) {
@@ -553,32 +555,62 @@ func (t *Target) validate(c *Config, fail func(key, format string, args ...any))
 			t.ALPN = slices.Clone(DefaultALPN)
 		}
 	}
-	t.fingerprint = fingerprint(t, c)
 }
 
-// fingerprint identifies a target's effective settings and the files it
-// reads, so a reload can tell changed targets from unchanged ones.
+// fingerprint identifies a target's effective settings, its merged
+// labels and the files it reads, so a reload can tell changed targets
+// from unchanged ones. Every field goes in length-prefixed, so no two
+// settings hash alike, and without fmt, which made this a fifth of a
+// 50,000-target load.
 func fingerprint(t *Target, c *Config) string {
-	files := c.files
-	h := sha256.New()
-	fmt.Fprintf(h, "%q|%q|%q|%q|%q|%q|%q|%s|%q|%v|%q|%q|%v|%v|%q|%q|%q|%q", t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile,
-		t.Schedule, t.Timeout, t.RequireStaple, *t.QueryResponder, t.Responders, t.Method, t.Nonce, t.RequireNonce, t.CertIDHash, t.ALPN, t.ResponderSignerFile, t.CRL)
-	fmt.Fprintf(h, "|%q|%q|%q|%v|%q|%q|%q|%q|%q", t.startTLS, t.ClientCertFile, t.ClientKeyFile, t.InsecureSkipVerify,
-		t.IPFamily, t.TLSMinVersion, t.TLSMaxVersion, t.ProxyURL, t.ResponderHost)
-	// A target without its own ca_file inherits the global one, so that
-	// file's path and contents are the target's too.
-	roots := t.CAFile
-	if roots == "" {
-		roots = c.CAFile
-		fmt.Fprintf(h, "|inherited ca_file %q", roots)
-	}
-	for _, f := range []string{roots, t.IssuerFile, t.CertFile, t.ResponderSignerFile, t.ClientCertFile, t.ClientKeyFile} {
-		if f != "" {
-			sum := files.sum(f)
-			h.Write(sum[:])
+	b := make([]byte, 0, 512)
+	str := func(ss ...string) {
+		for _, s := range ss {
+			b = binary.AppendUvarint(b, uint64(len(s)))
+			b = append(b, s...)
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil))
+	list := func(l []string) {
+		b = binary.AppendUvarint(b, uint64(len(l)))
+		str(l...)
+	}
+	flag := func(v bool) {
+		if v {
+			b = append(b, 1)
+		} else {
+			b = append(b, 0)
+		}
+	}
+	str(t.Endpoint, t.ServerName, t.Addresses, t.CAFile, t.IssuerFile, t.CertFile, t.Schedule)
+	b = binary.AppendVarint(b, int64(t.Timeout.Duration))
+	str(string(t.RequireStaple))
+	flag(*t.QueryResponder)
+	list(t.Responders)
+	str(t.Method)
+	flag(t.Nonce)
+	flag(t.RequireNonce)
+	str(t.CertIDHash)
+	list(t.ALPN)
+	str(t.ResponderSignerFile, t.CRL, string(t.startTLS), t.ClientCertFile, t.ClientKeyFile)
+	flag(t.InsecureSkipVerify)
+	str(t.IPFamily, t.TLSMinVersion, t.TLSMaxVersion, t.ProxyURL, t.ResponderHost)
+	// A target without its own ca_file inherits the global one, so that
+	// file's path and contents are the target's too.
+	flag(t.CAFile == "")
+	if t.CAFile == "" {
+		str(c.CAFile)
+	}
+	for _, f := range t.readsFiles(c) {
+		sum := c.files.sum(f)
+		b = append(b, sum[:]...)
+	}
+	str(c.LabelMode)
+	b = binary.AppendUvarint(b, uint64(len(t.metricLabels)))
+	for _, l := range t.metricLabels {
+		str(l.Name, l.Value)
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
 }
 
 // Fingerprint changes whenever the target's settings or files change.
@@ -644,6 +676,7 @@ func Standalone(c *Config, t *Target) error {
 		report("clock_skew", "%s must be between 0s and %s", d, maxClockSkew)
 	}
 	t.validate(c, report)
+	t.fingerprint = fingerprint(t, c)
 	return errors.Join(errs...)
 }
 
@@ -663,6 +696,7 @@ func (c *Config) AdhocTarget(endpoint, serverName string) (*Target, error) {
 		errs = append(errs, fmt.Errorf("server_name %q is not a DNS name", serverName))
 	}
 	t.Name = t.Endpoint
+	t.fingerprint = fingerprint(t, c)
 	return t, errors.Join(errs...)
 }
 

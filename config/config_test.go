@@ -97,4 +97,38 @@ func TestFingerprintTracksChanges(t *testing.T) {
 	if load("schedule = \"@every 1m\"\n") != base {
 		t.Error("spelling out the default changed the fingerprint")
 	}
+	// Each key, changed alone, gives a fingerprint of its own.
+	seen := map[string]string{base: "(defaults)"}
+	for _, extra := range []string{
+		"server_name = \"b.example\"\n",
+		"addresses = \"all\"\n",
+		"schedule = \"@every 2m\"\n",
+		"timeout = \"3s\"\n",
+		"require_staple = true\n",
+		"query_responder = false\n",
+		"responders = [\"http://ocsp.example\"]\n",
+		"responders = [\"http://ocsp.example\", \"http://ocsp2.example\"]\n",
+		"method = \"post\"\n",
+		"nonce = true\n",
+		"nonce = true\nrequire_nonce = true\n",
+		"cert_id_hash = \"sha256\"\n",
+		"alpn = []\n",
+		"alpn = [\"h2\"]\n",
+		"crl = \"off\"\n",
+		"insecure_skip_verify = true\n",
+		"ip_family = \"ipv6\"\n",
+		"tls_min_version = \"1.3\"\n",
+		"tls_max_version = \"1.3\"\n",
+		"proxy_url = \"http://proxy.example:3128\"\n",
+		"responder_host = \"ocsp.example\"\n",
+		"labels = { team = \"a\" }\n",
+		"labels = { team = \"b\" }\n",
+		"labels = { owner = \"a\" }\n",
+	} {
+		fp := load(extra)
+		if prev, dup := seen[fp]; dup {
+			t.Errorf("%q fingerprints like %q", extra, prev)
+		}
+		seen[fp] = extra
+	}
 }

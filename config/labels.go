@@ -1,8 +1,6 @@
 package config
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"maps"
 	"regexp"
@@ -98,10 +96,15 @@ func (c *Config) validateLabels(loc *locator, path string) []error {
 	return errs
 }
 
-// mergeLabels checks a target's labels, gives it the merged labels and
-// folds them into its fingerprint, so a reload that changes only labels
-// replaces the target's series.
+// mergeLabels checks a target's labels and gives it the merged labels,
+// which its fingerprint then folds in, so a reload that changes only
+// labels replaces the target's series.
 func (c *Config) mergeLabels(t *Target, fail func(key, format string, args ...any)) {
+	t.labelsOnAll = c.LabelMode == LabelModeAll
+	t.metricLabels = nil
+	if len(c.Labels) == 0 && len(t.Labels) == 0 {
+		return
+	}
 	if problems := checkLabels(t.Labels); len(problems) > 0 {
 		fail("labels", "%s", strings.Join(problems, "; "))
 	}
@@ -113,12 +116,7 @@ func (c *Config) mergeLabels(t *Target, fail func(key, format string, args ...an
 	if len(merged) > MaxCustomLabels && len(t.Labels) <= MaxCustomLabels && len(c.Labels) <= MaxCustomLabels {
 		fail("labels", "%d labels with the top-level ones, at most %d", len(merged), MaxCustomLabels)
 	}
-	t.metricLabels = nil
 	for _, name := range slices.Sorted(maps.Keys(merged)) {
 		t.metricLabels = append(t.metricLabels, Label{Name: name, Value: merged[name]})
 	}
-	t.labelsOnAll = c.LabelMode == LabelModeAll
-	h := sha256.New()
-	fmt.Fprintf(h, "%s|%s|%q", t.fingerprint, c.LabelMode, t.metricLabels)
-	t.fingerprint = hex.EncodeToString(h.Sum(nil))
 }
