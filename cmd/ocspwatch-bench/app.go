@@ -76,6 +76,9 @@ type benchCommand struct {
 	jsonFile       string
 	profileDir     string
 	floorPaced     bool
+	// targetFiles is "auto" (one target file per thousand targets) or a
+	// number of files, 0 for every target in the main file.
+	targetFiles string
 
 	targetsSet, durationSet, scheduleSet bool
 }
@@ -89,6 +92,7 @@ func (c *benchCommand) register(app *kingpin.Application) *kingpin.CmdClause {
 	cmd.Flag("query-responder", "Targets also query the OCSP responder (--no-query-responder for staples only).").Default("true").BoolVar(&c.queryResponder)
 	cmd.Flag("addresses", "Loopback addresses 127.1.x.y to spread targets over; each serves many SNI names.").Default("1000").IntVar(&c.fleet.Addresses)
 	cmd.Flag("leaves", "Distinct leaf certificates, assigned to targets round-robin.").Default("1").IntVar(&c.fleet.Leaves)
+	cmd.Flag("target-files", "TOML target files to split the targets over (target_files); auto is one per 1,000 targets, 0 puts every target in the main file. With target files, reloads are also timed with every target in the main file.").Default("auto").StringVar(&c.targetFiles)
 	cmd.Flag("concurrency", "Raw-floor handshakes in flight at most (the agent's default max_concurrent_probes).").Default("32").IntVar(&c.concurrency)
 	cmd.Flag("floor-paced", "Pace the raw floor at the agent's scheduled rate instead of running it flat out.").BoolVar(&c.floorPaced)
 	cmd.Flag("json", "Also write the results, per round, to this JSON file.").PlaceHolder("FILE").StringVar(&c.jsonFile)
@@ -123,6 +127,10 @@ func (c *benchCommand) run(_ io.Reader, stdout, stderr io.Writer) int {
 	for _, n := range sizes {
 		f := c.fleet
 		f.Targets = n
+		if f.TargetFiles, err = parseTargetFiles(c.targetFiles, n); err != nil {
+			fmt.Fprintf(stderr, "ocspwatch-bench: --target-files: %v\n", err)
+			return exitError
+		}
 		if err := f.validate(); err != nil {
 			fmt.Fprintf(stderr, "ocspwatch-bench: %v\n", err)
 			return exitError
@@ -169,6 +177,18 @@ func (c *benchCommand) run(_ io.Reader, stdout, stderr io.Writer) int {
 		}
 	}
 	return exitOK
+}
+
+// parseTargetFiles reads --target-files for a fleet of n targets.
+func parseTargetFiles(s string, n int) (int, error) {
+	if s == "auto" {
+		return defaultTargetFiles(n), nil
+	}
+	files, err := strconv.Atoi(s)
+	if err != nil || files < 0 {
+		return 0, fmt.Errorf("%q is not auto nor a number of files (0 for none)", s)
+	}
+	return files, nil
 }
 
 func parseSizes(s string) ([]int, error) {

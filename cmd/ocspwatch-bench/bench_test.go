@@ -215,3 +215,72 @@ func TestFleetConfigLoads(t *testing.T) {
 		t.Errorf("target 259's endpoint is %s, want 127.1.1.10:8443", got)
 	}
 }
+
+// TestFleetTargetFilesLayout checks the target-files layout: the agent
+// loads the same targets, in the same order and with the same settings,
+// as from the single file, and changing one target rewrites one file.
+func TestFleetTargetFilesLayout(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "root.pem")
+	ca, err := testpki.NewRoot("Bench Test Root", testpki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root, ca.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := fleet{Targets: 600, Addresses: 260, Port: 8443, Leaves: 1, TargetFiles: 7}
+	o := configOptions{RootFile: root, Schedule: time.Minute, ChangedTarget: -1, AllowLoopback: true}
+	single, err := config.Parse(f.config(o), filepath.Join(dir, mainFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.writeLayout(dir, o, true); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Load(filepath.Join(dir, mainFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.Targets) != f.Targets {
+		t.Fatalf("%d targets from %d files, want %d", len(cfg.Targets), f.TargetFiles, f.Targets)
+	}
+	for i, target := range cfg.Targets {
+		if target.Name != single.Targets[i].Name || target.Fingerprint() != single.Targets[i].Fingerprint() {
+			t.Fatalf("target %d: %s differs from the single file's %s", i, target.Name, single.Targets[i].Name)
+		}
+	}
+	stamp := func() map[string]time.Time {
+		m := map[string]time.Time{}
+		files, _ := filepath.Glob(filepath.Join(dir, "targets.d", "*.toml"))
+		for _, p := range files {
+			info, err := os.Stat(p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			m[p] = info.ModTime()
+		}
+		return m
+	}
+	before := stamp()
+	if len(before) != f.TargetFiles {
+		t.Fatalf("%d target files, want %d", len(before), f.TargetFiles)
+	}
+	time.Sleep(10 * time.Millisecond)
+	o.ChangedTarget = 0
+	if err := f.writeLayout(dir, o, false); err != nil {
+		t.Fatal(err)
+	}
+	changed := 0
+	for p, mtime := range stamp() {
+		if !mtime.Equal(before[p]) {
+			changed++
+		}
+	}
+	if changed != 1 {
+		t.Errorf("changing one target rewrote %d files, want 1", changed)
+	}
+	if got := defaultTargetFiles(50000); got != 50 {
+		t.Errorf("defaultTargetFiles(50000) = %d, want 50", got)
+	}
+}

@@ -132,8 +132,15 @@ type result struct {
 	ScrapeBytes  int64   `json:"scrape_bytes"`
 	Series       int     `json:"series"`
 
+	// TargetFiles is the layout: how many target files the targets were
+	// split over, 0 when all were in the main file.
+	TargetFiles            int       `json:"target_files"`
 	ReloadChangedSeconds   []float64 `json:"reload_changed_seconds"`
 	ReloadUnchangedSeconds []float64 `json:"reload_unchanged_seconds"`
+	// ReloadChangedOneFileSeconds, measured after the others when the
+	// layout has target files, is a reload with one target changed with
+	// every target in the main file, for comparison.
+	ReloadChangedOneFileSeconds []float64 `json:"reload_changed_one_file_seconds,omitempty"`
 }
 
 // sizeRun is one fleet size being measured: the server process, the
@@ -145,6 +152,7 @@ type sizeRun struct {
 	stderr io.Writer
 
 	srv        *serverProcess
+	cfgDir     string
 	cfgFile    string
 	cfgOpts    configOptions
 	logFile    string
@@ -158,7 +166,7 @@ type sizeRun struct {
 // two more scrapes, memory, reloads.
 func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (*result, error) {
 	run := &sizeRun{fleet: f, opts: o, stderr: stderr,
-		res: &result{Targets: f.Targets, Addresses: f.listenAddresses(), Leaves: f.Leaves,
+		res: &result{Targets: f.Targets, Addresses: f.listenAddresses(), Leaves: f.Leaves, TargetFiles: f.TargetFiles,
 			Schedule: "@every " + o.Schedule.String(), QueryResponder: o.QueryResponder, FloorPaced: o.FloorPaced,
 			ExpectedPerSecond: float64(f.Targets) / o.Schedule.Seconds()},
 		client: &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Minute},
@@ -251,10 +259,10 @@ func (run *sizeRun) progress(format string, args ...any) {
 // startAgent writes the configuration and starts the real agent with its
 // HTTP handler on loopback; stop ends both and waits for the agent.
 func (run *sizeRun) startAgent(ctx context.Context, dir string) (stop func(), err error) {
-	run.cfgFile = filepath.Join(dir, "ocspwatch.toml")
+	run.cfgDir, run.cfgFile = dir, filepath.Join(dir, mainFile)
 	run.cfgOpts = configOptions{RootFile: run.srv.ready.RootFile, Schedule: run.opts.Schedule, QueryResponder: run.opts.QueryResponder,
 		ChangedTarget: -1, AllowLoopback: true}
-	if err := os.WriteFile(run.cfgFile, run.fleet.config(run.cfgOpts), 0o644); err != nil {
+	if err := run.fleet.writeLayout(dir, run.cfgOpts, true); err != nil {
 		return nil, err
 	}
 	run.logFile = filepath.Join(dir, "agent.log")
@@ -352,12 +360,16 @@ func (run *sizeRun) measureMemory() error {
 	return nil
 }
 
-// timeReloads times agent.Reload three times with the file rewritten
-// unchanged, then three times with one target changed.
+// timeReloads times agent.Reload three times with every file rewritten
+// unchanged, then three times with one target changed, which rewrites
+// only the file holding it. With target files it then moves every target
+// into the main file and times three more reloads with one target
+// changed, for the single-file figure.
 func (run *sizeRun) timeReloads() error {
-	reload := func(changed int) (float64, error) {
+	layout := run.fleet
+	reload := func(changed int, rewrite bool) (float64, error) {
 		run.cfgOpts.ChangedTarget = changed
-		if err := os.WriteFile(run.cfgFile, run.fleet.config(run.cfgOpts), 0o644); err != nil {
+		if err := layout.writeLayout(run.cfgDir, run.cfgOpts, rewrite); err != nil {
 			return 0, err
 		}
 		start := time.Now()
@@ -365,25 +377,43 @@ func (run *sizeRun) timeReloads() error {
 		return time.Since(start).Seconds(), err
 	}
 	for range 3 {
-		s, err := reload(-1)
+		s, err := reload(-1, true)
 		if err != nil {
 			return fmt.Errorf("reload: %w", err)
 		}
 		run.res.ReloadUnchangedSeconds = append(run.res.ReloadUnchangedSeconds, s)
 	}
 	// Each reload flips target 0's timeout, so exactly one target changes.
-	for i := range 3 {
-		changed := 0
-		if i%2 == 1 {
-			changed = -1
+	flips := func(into *[]float64) error {
+		for i := range 3 {
+			changed := 0
+			if i%2 == 1 {
+				changed = -1
+			}
+			s, err := reload(changed, false)
+			if err != nil {
+				return fmt.Errorf("reload: %w", err)
+			}
+			*into = append(*into, s)
 		}
-		s, err := reload(changed)
-		if err != nil {
-			return fmt.Errorf("reload: %w", err)
-		}
-		run.res.ReloadChangedSeconds = append(run.res.ReloadChangedSeconds, s)
+		return nil
 	}
-	run.progress("reload: unchanged %v, one changed %v", run.res.ReloadUnchangedSeconds, run.res.ReloadChangedSeconds)
+	if err := flips(&run.res.ReloadChangedSeconds); err != nil {
+		return err
+	}
+	run.progress("reload (%d target files): unchanged %v, one changed %v", layout.TargetFiles, run.res.ReloadUnchangedSeconds, run.res.ReloadChangedSeconds)
+	if layout.TargetFiles == 0 {
+		return nil
+	}
+	// The same targets in the main file: nothing changes for the agent.
+	layout.TargetFiles = 0
+	if _, err := reload(-1, true); err != nil {
+		return fmt.Errorf("reload into one file: %w", err)
+	}
+	if err := flips(&run.res.ReloadChangedOneFileSeconds); err != nil {
+		return err
+	}
+	run.progress("reload (one file): one changed %v", run.res.ReloadChangedOneFileSeconds)
 	return nil
 }
 
