@@ -2,7 +2,9 @@ package config
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
+	"io/fs"
 	"maps"
 	"path/filepath"
 	"strings"
@@ -233,6 +235,12 @@ func (l *Loader) targetFiles(c *Config, mainPath string, loc *locator, mainSum [
 	for _, path := range paths {
 		data, err := ReadRegularFile(path, MaxConfigBytes)
 		if err != nil {
+			// ReadRegularFile names the file in its own errors, os in
+			// its PathErrors; neither says which kind of file it was.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = fmt.Errorf("%s: %w", pe.Path, pe.Err)
+			}
 			errs = append(errs, fmt.Errorf("target file %w", err))
 			continue
 		}

@@ -474,3 +474,20 @@ func TestLoaderChecksNamesIncrementally(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"t/e.toml": target("e") + "\n" + target("e2")})
 	check("a file gaining a target", "", "a", "c", "e", "e2", "m", "z")
 }
+
+func TestTargetFileUnreadable(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"ocspwatch.toml": "target_files = [\"t/*.toml\"]\n", "t/a.toml": ""})
+	path := filepath.Join(dir, "t", "a.toml")
+	if err := os.Chmod(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	if f, err := os.Open(path); err == nil {
+		f.Close()
+		t.Skip("running as a user who reads any file")
+	}
+	_, err := Load(filepath.Join(dir, "ocspwatch.toml"))
+	if want := "target file " + path + ": permission denied"; err == nil || err.Error() != want {
+		t.Errorf("err = %v, want %q", err, want)
+	}
+}
