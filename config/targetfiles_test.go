@@ -363,6 +363,18 @@ func TestLoaderReusesUnchangedFiles(t *testing.T) {
 	}
 	a = targetByName(fourth, "a")
 
+	// The global ca_file changed: b inherits it, so b is validated again;
+	// a has its own and is kept.
+	writeFiles(t, dir, map[string]string{"global.pem": pki.otherPEM, "ocspwatch.toml": "target_files = [\"t/*.toml\"]\nca_file = \"" + filepath.Join(dir, "global.pem") + "\"\n"})
+	cfg := load()
+	a, b = targetByName(cfg, "a"), targetByName(cfg, "b")
+	if err := os.WriteFile(filepath.Join(dir, "global.pem"), []byte(pki.firstPEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cfg := load(); targetByName(cfg, "a") != a || targetByName(cfg, "b") == b {
+		t.Error("the inherited ca_file changed: want b validated again and a kept")
+	}
+
 	// The main file changed: everything is validated again under it.
 	writeFiles(t, dir, map[string]string{"ocspwatch.toml": "target_files = [\"t/*.toml\"]\ndefault_schedule = \"@every 2m\"\n"})
 	fifth := load()
@@ -387,6 +399,7 @@ func TestLoaderReusesUnchangedFiles(t *testing.T) {
 
 type testPKI struct {
 	root     string // path of a PEM bundle
+	firstPEM string // what it holds at first
 	otherPEM string // another bundle, to change it with
 }
 
@@ -404,7 +417,7 @@ func writeTestPKI(t *testing.T, dir string) testPKI {
 	if err := os.WriteFile(path, one.PEM(), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return testPKI{root: path, otherPEM: string(two.PEM())}
+	return testPKI{root: path, firstPEM: string(one.PEM()), otherPEM: string(two.PEM())}
 }
 
 // TestLoaderChecksNamesIncrementally drives the duplicate check through

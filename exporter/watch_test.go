@@ -1,6 +1,7 @@
 package exporter
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -243,6 +244,32 @@ func TestConfigWatchZeroIntervalIsOff(t *testing.T) {
 	}
 }
 
+// BenchmarkConfigWatchPollTargetFiles measures one poll of a main file
+// and the 50 target files a 50,000-target fleet is split into.
+func BenchmarkConfigWatchPollTargetFiles(b *testing.B) {
+	dir := b.TempDir()
+	path := filepath.Join(dir, "ocspwatch.toml")
+	if err := os.WriteFile(path, []byte("target_files = [\"targets.d/*.toml\"]\n"), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "targets.d"), 0o755); err != nil {
+		b.Fatal(err)
+	}
+	for i := range 50 {
+		if err := os.WriteFile(filepath.Join(dir, "targets.d", fmt.Sprintf("%03d.toml", i)), nil, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	w := newConfigWatch(path, time.Second)
+	w.loadedWith([]string{filepath.Join(dir, "targets.d", "*.toml")})
+	b.ReportAllocs()
+	for b.Loop() {
+		if w.changed() {
+			b.Fatal("unchanged files reported as changed")
+		}
+	}
+}
+
 // BenchmarkConfigWatchPoll measures one poll of a ConfigMap-style
 // symlinked file: what the agent spends every --config.watch-interval.
 func BenchmarkConfigWatchPoll(b *testing.B) {
@@ -337,12 +364,15 @@ func TestAgentReloadsWhenATargetFileChanges(t *testing.T) {
 
 	writeTargetFile(t, file, l.target("web", srv.Addr, ""))
 	proc.WaitFor(t, 10*time.Second, "the new target file to be loaded", func() bool { return names() == "main,web" })
-	mainState := ra.store.get("main")
+	mainState, webState := ra.store.get("main"), ra.store.get("web")
 
 	writeTargetFile(t, file, l.target("web", srv.Addr, "")+l.target("web2", srv.Addr, ""))
 	proc.WaitFor(t, 10*time.Second, "the changed target file to be loaded", func() bool { return names() == "main,web,web2" })
 	if ra.store.get("main") != mainState {
 		t.Error("a change in a target file replaced the state of a main-file target")
+	}
+	if ra.store.get("web") != webState {
+		t.Error("an unchanged target in a changed file lost its state, counters and schedule")
 	}
 
 	writeTargetFile(t, file, l.target("web", srv.Addr, "")+"bogus = 1\n")
