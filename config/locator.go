@@ -15,6 +15,9 @@ import (
 // valid file never pays for it; reporting thousands of bad targets stays
 // linear.
 type locator struct {
+	// data is split into lines on the first lookup: a file that loads
+	// without error is never split.
+	data  []byte
 	lines []string
 	// targetKeys[i][key] is the first line of key in the i-th [[target]];
 	// targetHeaders[i] is that target's header line. Both are filled by
@@ -25,7 +28,7 @@ type locator struct {
 }
 
 func newLocator(data []byte) *locator {
-	return &locator{lines: strings.Split(string(data), "\n")}
+	return &locator{data: data}
 }
 
 func (l *locator) indexTargets() {
@@ -34,7 +37,7 @@ func (l *locator) indexTargets() {
 	}
 	l.indexed = true
 	header := ""
-	for i, text := range l.lines {
+	for i, text := range l.split() {
 		if m := headerRE.FindStringSubmatch(text); m != nil {
 			header = m[1]
 			if header == "target" && strings.HasPrefix(strings.TrimSpace(text), "[[") {
@@ -55,13 +58,20 @@ func (l *locator) indexTargets() {
 	}
 }
 
+func (l *locator) split() []string {
+	if l.lines == nil {
+		l.lines = strings.Split(string(l.data), "\n")
+	}
+	return l.lines
+}
+
 var headerRE = regexp.MustCompile(`^\s*\[\[?\s*([A-Za-z0-9_."-]+)\s*\]\]?`)
 
 // sections yields each line's table header ("" for the top level) and
 // the index of the [[target]] it belongs to (-1 outside one).
 func (l *locator) walk(visit func(line int, header string, targetIndex int, text string) bool) {
 	header, target := "", -1
-	for i, text := range l.lines {
+	for i, text := range l.split() {
 		if m := headerRE.FindStringSubmatch(text); m != nil {
 			header = m[1]
 			if strings.HasPrefix(strings.TrimSpace(text), "[[") && header == "target" {

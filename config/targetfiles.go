@@ -41,6 +41,7 @@ type Loader struct {
 	// a load checks only the names of the files that changed against it.
 	names     map[string]nameAt
 	mainNames []string
+	main      *parsedMain
 }
 
 // nameAt is a target's place: the index in its file's targets, the main
@@ -78,40 +79,86 @@ func (l *Loader) Load(path string) (*Config, error) {
 func (l *Loader) parse(data []byte, path string) (*Config, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	cfg := &Config{files: &fileCache{prev: l.certs}}
-	defer cfg.files.forgetPrevious()
+	files := &fileCache{prev: l.certs}
+	defer files.forgetPrevious()
 	loc := newLocator(data)
-	md, err := decodeTOML(data, path, loc, cfg)
-	if err != nil {
-		return nil, err
-	}
-	cfg.fillDefaults(md)
-	var shard Shard
-	if cfg.ShardSpec != "" {
-		if shard, err = ParseShard(cfg.ShardSpec); err != nil {
-			return nil, fmt.Errorf("%s:%d: shard: %v", path, loc.lineOfGlobal("shard"), err)
+	mainSum := sha256.Sum256(data)
+	var cfg *Config
+	var errs []error
+	reused := l.main != nil && l.main.sum == mainSum && depsHold(files, l.main.deps)
+	if reused {
+		// The same bytes under the same files validate the same: the
+		// last good load's settings and main-file targets stand, and
+		// a big main file is not decoded again.
+		c := l.main.cfg
+		cfg = &c
+		cfg.files = files
+	} else {
+		cfg = &Config{files: files}
+		md, err := decodeTOML(data, path, loc, cfg)
+		if err != nil {
+			return nil, err
 		}
+		cfg.fillDefaults(md)
+		if cfg.ShardSpec != "" {
+			if cfg.shard, err = ParseShard(cfg.ShardSpec); err != nil {
+				return nil, fmt.Errorf("%s:%d: shard: %v", path, loc.lineOfGlobal("shard"), err)
+			}
+		}
+		errs = cfg.validate(loc, path)
 	}
-	errs := cfg.validate(loc, path)
-	sources := []targetSource{{targets: cfg.Targets, place: func(i int) string {
+	validated := *cfg
+	sources := []targetSource{{targets: cfg.Targets, reused: reused, place: func(i int) string {
 		return fmt.Sprintf("%s:%d", path, loc.lineInTarget(i, "name"))
 	}}}
-	files, fileErrs := l.targetFiles(cfg, path, loc, sha256.Sum256(data), &sources)
+	targetFiles, fileErrs := l.targetFiles(cfg, path, loc, mainSum, &sources)
 	errs = append(errs, fileErrs...)
-	gatherErrs, commitNames := l.gather(cfg, path, sources, files)
+	gatherErrs, commitNames := l.gather(cfg, path, sources, targetFiles)
 	errs = append(errs, gatherErrs...)
 	if len(errs) > 0 {
 		return nil, capErrors(path, errs)
 	}
-	l.files, l.certs = files, cfg.files
+	l.files, l.certs = targetFiles, cfg.files
 	commitNames()
+	if !reused {
+		l.main = &parsedMain{sum: mainSum, cfg: validated, deps: validated.mainDeps()}
+	}
 	// Whole-configuration checks (duplicate names) saw every target, so
 	// all agents reject the same bad fleet; only now are other shards'
 	// targets dropped.
 	if cfg.ShardSpec != "" {
-		cfg.KeepShard(shard)
+		cfg.KeepShard(cfg.shard)
 	}
 	return cfg, nil
+}
+
+// parsedMain is the last good load's main file: its settings and its own
+// targets, validated, as they were before target files and the shard
+// cut. Nothing in it is modified after validation.
+type parsedMain struct {
+	sum  [sha256.Size]byte
+	cfg  Config
+	deps map[string][sha256.Size]byte
+}
+
+// mainDeps are the files the main file's validation read, with their
+// sums: the trust roots of [responder] and of the top level, and the
+// files of its targets.
+func (c *Config) mainDeps() map[string][sha256.Size]byte {
+	deps := map[string][sha256.Size]byte{}
+	add := func(f string) {
+		if _, ok := deps[f]; f != "" && !ok {
+			deps[f] = c.files.sum(f)
+		}
+	}
+	add(c.CAFile)
+	add(c.Responder.CAFile)
+	for _, t := range c.Targets {
+		for _, f := range t.readsFiles(c) {
+			add(f)
+		}
+	}
+	return deps
 }
 
 // targetSource is one file's targets and how to point at one of them.
@@ -168,8 +215,10 @@ func (l *Loader) gather(c *Config, path string, sources []targetSource, files ma
 	// leave; the last good load had no duplicates, so no reused file
 	// holds one of them.
 	gone := map[string]bool{}
-	for _, name := range l.mainNames {
-		gone[name] = true
+	if !sources[0].reused {
+		for _, name := range l.mainNames {
+			gone[name] = true
+		}
 	}
 	for p, pf := range l.files {
 		if files[p] != pf {
@@ -198,7 +247,9 @@ func (l *Loader) gather(c *Config, path string, sources []targetSource, files ma
 			delete(l.names, name)
 		}
 		maps.Copy(l.names, added)
-		l.mainNames = sources[0].names()
+		if !sources[0].reused {
+			l.mainNames = sources[0].names()
+		}
 	}
 }
 
@@ -249,7 +300,7 @@ func (l *Loader) targetFiles(c *Config, mainPath string, loc *locator, mainSum [
 		}
 		sum := sha256.Sum256(data)
 		pf := l.files[path]
-		reused := pf != nil && pf.sum == sum && pf.main == mainSum && c.depsHold(pf.deps)
+		reused := pf != nil && pf.sum == sum && pf.main == mainSum && depsHold(c.files, pf.deps)
 		if !reused {
 			var fileErrs []error
 			if pf, fileErrs = c.parseTargetFile(path, data); len(fileErrs) > 0 {
@@ -304,11 +355,11 @@ func (c *Config) expandTargetFiles(mainPath string, bad func(string, ...any) err
 // working-directory-relative patterns, for a watcher to expand again.
 func (c *Config) TargetFilePatterns() []string { return c.targetPatterns }
 
-// depsHold reports whether every file a target file's targets read still
-// has the contents they were validated with.
-func (c *Config) depsHold(deps map[string][sha256.Size]byte) bool {
+// depsHold reports whether every file a validation read still has the
+// contents it was validated with.
+func depsHold(files *fileCache, deps map[string][sha256.Size]byte) bool {
 	for path, sum := range deps {
-		if c.files.sum(path) != sum {
+		if files.sum(path) != sum {
 			return false
 		}
 	}

@@ -504,3 +504,58 @@ func TestTargetFileUnreadable(t *testing.T) {
 		t.Errorf("err = %v, want %q", err, want)
 	}
 }
+
+// TestLoaderReusesAnUnchangedMainFile: a main file whose bytes and files
+// did not change is not decoded again; its targets and settings stand.
+// A change to a file it reads, or to its bytes, validates it again.
+func TestLoaderReusesAnUnchangedMainFile(t *testing.T) {
+	dir := t.TempDir()
+	pki := writeTestPKI(t, dir)
+	main := filepath.Join(dir, "ocspwatch.toml")
+	text := "ca_file = \"" + pki.root + "\"\nshard = \"0/1\"\ntarget_files = [\"t/*.json\"]\n\n[labels]\nteam = \"x\"\n\n[[target]]\nname = \"m\"\nendpoint = \"m.example:443\"\n"
+	writeFiles(t, dir, map[string]string{"ocspwatch.toml": text, "t/a.json": `[{"targets": ["a.example:443"]}]`})
+	var l Loader
+	load := func() *Config {
+		t.Helper()
+		cfg, err := l.Load(main)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
+	}
+	first := load()
+	m := targetByName(first, "m")
+	second := load()
+	if targetByName(second, "m") != m {
+		t.Error("an unchanged main file was validated again")
+	}
+	if second == first || second.ShardOf() != first.ShardOf() || second.CAFile != pki.root || second.files == first.files {
+		t.Error("a reused main file must give a configuration of its own with the same settings")
+	}
+	if got := targetNames(second); !slices.Equal(got, []string{"m", "a.example:443"}) {
+		t.Errorf("targets %q", got)
+	}
+	// A target file change leaves the main file's targets alone.
+	writeFiles(t, dir, map[string]string{"t/a.json": `[{"targets": ["a.example:443", "b.example:443"]}]`})
+	if cfg := load(); targetByName(cfg, "m") != m || len(cfg.Targets) != 3 {
+		t.Error("a target file change re-validated the unchanged main file")
+	}
+	// The top-level ca_file m inherits changed.
+	if err := os.WriteFile(pki.root, []byte(pki.otherPEM), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	third := load()
+	if targetByName(third, "m") == m {
+		t.Error("the ca_file changed, yet the main file's old targets were kept")
+	}
+	m = targetByName(third, "m")
+	writeFiles(t, dir, map[string]string{"ocspwatch.toml": text + "timeout = \"9s\"\n"})
+	if nm := targetByName(load(), "m"); nm == m || nm.Timeout.Duration != 9*time.Second {
+		t.Error("the main file changed, yet its old targets were kept")
+	}
+	// A duplicate between a reused main file and a changed target file.
+	writeFiles(t, dir, map[string]string{"t/a.json": `[{"targets": ["a.example:443"], "labels": {"__param_name": "m"}}]`})
+	if _, err := l.Load(main); err == nil || !strings.Contains(err.Error(), `target "m": name: duplicates the target at `+main+`:9`) {
+		t.Errorf("err = %v", err)
+	}
+}

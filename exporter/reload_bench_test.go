@@ -55,7 +55,13 @@ func benchRoot(b *testing.B, dir string) string {
 
 // BenchmarkReload50kOneFile rewrites a single 50,000-target file with
 // one target's timeout flipped and reloads: what a fleet in one file pays.
-func BenchmarkReload50kOneFile(b *testing.B) {
+func BenchmarkReload50kOneFile(b *testing.B) { benchmarkReloadOneFile(b, true) }
+
+// BenchmarkReload50kOneFileUnchanged rewrites the same file unchanged:
+// a SIGHUP, or a target file change next to a big main file.
+func BenchmarkReload50kOneFileUnchanged(b *testing.B) { benchmarkReloadOneFile(b, false) }
+
+func benchmarkReloadOneFile(b *testing.B, change bool) {
 	dir := b.TempDir()
 	caFile := benchRoot(b, dir)
 	path := filepath.Join(dir, "ocspwatch.toml")
@@ -67,7 +73,7 @@ func BenchmarkReload50kOneFile(b *testing.B) {
 		}
 		return []byte(sb.String())
 	}
-	texts := [2][]byte{render(false), render(true)}
+	texts := [2][]byte{render(false), render(change)}
 	if err := os.WriteFile(path, texts[0], 0o644); err != nil {
 		b.Fatal(err)
 	}
