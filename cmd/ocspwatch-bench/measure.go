@@ -131,6 +131,11 @@ type result struct {
 	ScrapeProbes []int64 `json:"scrape_probes"`
 	ScrapeBytes  int64   `json:"scrape_bytes"`
 	Series       int     `json:"series"`
+	// ScrapePrometheusSeconds time each plain scrape's twin in
+	// OpenMetrics, gzipped, as Prometheus asks; ScrapeGzipBytes is the
+	// last one's size on the wire.
+	ScrapePrometheusSeconds []float64 `json:"scrape_prometheus_seconds"`
+	ScrapeGzipBytes         int64     `json:"scrape_gzip_bytes"`
 
 	ReloadChangedSeconds   []float64 `json:"reload_changed_seconds"`
 	ReloadUnchangedSeconds []float64 `json:"reload_unchanged_seconds"`
@@ -394,7 +399,7 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	if err != nil {
 		return scrapeResult{}, err
 	}
-	s, err := scrapeMetrics(ctx, run.client, run.metricsURL)
+	s, err := scrapeMetrics(ctx, run.client, run.metricsURL, false)
 	if err != nil {
 		return s, err
 	}
@@ -406,6 +411,15 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	r.ScrapeSeconds = append(r.ScrapeSeconds, s.Seconds)
 	r.ScrapeCPUSeconds = append(r.ScrapeCPUSeconds, s.CPUSeconds)
 	r.ScrapeProbes = append(r.ScrapeProbes, c1.Total-c0.Total)
+	p, err := scrapeMetrics(ctx, run.client, run.metricsURL, true)
+	if err != nil {
+		return s, fmt.Errorf("scrape as Prometheus: %w", err)
+	}
+	if p.Series < s.Series*9/10 || p.Series > s.Series*11/10 {
+		return s, fmt.Errorf("scrape as Prometheus: %d series, against %d in the text format", p.Series, s.Series)
+	}
+	r.ScrapePrometheusSeconds = append(r.ScrapePrometheusSeconds, p.Seconds)
+	r.ScrapeGzipBytes = p.WireBytes
 	return s, nil
 }
 

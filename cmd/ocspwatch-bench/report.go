@@ -38,13 +38,14 @@ func printReport(w io.Writer, results []*result) {
 			median(r.AgentProbesPerSecond), r.ExpectedPerSecond, median(r.FloorPerSecond), r.SkippedStartup, r.SkippedSteady)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| targets | heap in use | heap per target | RSS | RSS per target | peak RSS | /metrics scrape | scrape CPU (own) | /metrics size | series | first full pass | reload, 1 changed | reload, unchanged |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| targets | heap in use | heap per target | RSS | RSS per target | peak RSS | /metrics scrape | scrape CPU (own) | /metrics size | OpenMetrics + gzip scrape (size) | series | first full pass | reload, 1 changed | reload, unchanged |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
 		n := int64(r.Targets)
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %s | %s |\n", count(r.Targets),
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s (%s) | %s | %.1f s | %s | %s |\n", count(r.Targets),
 			mib(r.HeapInuse), kib(r.HeapInuse/n), mib(r.RSS), kib(r.RSS/n), mib(r.PeakRSS),
-			secs(median(r.ScrapeSeconds)), secs(median(r.scrapeOwnCPU())), mb(r.ScrapeBytes), count(r.Series),
+			secs(median(r.ScrapeSeconds)), secs(median(r.scrapeOwnCPU())), mb(r.ScrapeBytes),
+			secs(median(r.ScrapePrometheusSeconds)), mb(r.ScrapeGzipBytes), count(r.Series),
 			r.FirstPassSeconds, secs(median(r.ReloadChangedSeconds)), secs(median(r.ReloadUnchangedSeconds)))
 	}
 	for _, r := range results {
