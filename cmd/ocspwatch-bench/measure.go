@@ -135,7 +135,14 @@ type result struct {
 	// OpenMetrics, gzipped, as Prometheus asks; ScrapeGzipBytes is the
 	// last one's size on the wire.
 	ScrapePrometheusSeconds []float64 `json:"scrape_prometheus_seconds"`
-	ScrapeGzipBytes         int64     `json:"scrape_gzip_bytes"`
+
+	// SingleHandshakeSeconds is one bare handshake's wall time before the
+	// agent starts; TLSDurationMeanSeconds the mean of the agent's
+	// ocsp_tls_duration_seconds at the last scrape, which should measure
+	// the target rather than the agent's own contention.
+	SingleHandshakeSeconds float64 `json:"single_handshake_seconds"`
+	TLSDurationMeanSeconds float64 `json:"tls_duration_mean_seconds"`
+	ScrapeGzipBytes        int64   `json:"scrape_gzip_bytes"`
 
 	ReloadChangedSeconds   []float64 `json:"reload_changed_seconds"`
 	ReloadUnchangedSeconds []float64 `json:"reload_unchanged_seconds"`
@@ -188,6 +195,10 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	run.fleet.Port = run.srv.ready.Port
 	run.progress("servers listen on %d addresses 127.1.x.y:%d, responder %s", f.listenAddresses(), run.fleet.Port, run.srv.ready.Responder)
 
+	if res.SingleHandshakeSeconds, err = singleHandshake(run.fleet); err != nil {
+		return nil, fmt.Errorf("single handshake: %w", err)
+	}
+
 	started := time.Now()
 	stopAgent, err := run.startAgent(ctx, dir)
 	if err != nil {
@@ -235,6 +246,9 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	run.progress("ocsp_probes_total %.0f (%.0f failed); the servers counted %d agent handshakes", last.Success+last.Failure, last.Failure, res.ServerCountedProbes)
 	res.SkippedSteady = last.Skipped - first.Skipped
 	res.ScrapeBytes, res.Series = last.Bytes, last.Series
+	if last.TLSDurations > 0 {
+		res.TLSDurationMeanSeconds = last.TLSDurationSum / float64(last.TLSDurations)
+	}
 
 	if err := run.measureMemory(); err != nil {
 		return nil, err

@@ -48,6 +48,16 @@ func printReport(w io.Writer, results []*result) {
 			secs(median(r.ScrapePrometheusSeconds)), mb(r.ScrapeGzipBytes), count(r.Series),
 			r.FirstPassSeconds, secs(median(r.ReloadChangedSeconds)), secs(median(r.ReloadUnchangedSeconds)))
 	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| targets | mean ocsp_tls_duration_seconds | one bare handshake, idle | ratio |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, r := range results {
+		ratio := 0.0
+		if r.SingleHandshakeSeconds > 0 {
+			ratio = r.TLSDurationMeanSeconds / r.SingleHandshakeSeconds
+		}
+		fmt.Fprintf(w, "| %s | %s | %s | %.2f |\n", count(r.Targets), ms(r.TLSDurationMeanSeconds), ms(r.SingleHandshakeSeconds), ratio)
+	}
 	for _, r := range results {
 		if r.ProbesFailure > 0 || r.FloorErrors > 0 || r.FloorNoStaple > 0 {
 			fmt.Fprintf(w, "\nWARNING at %s targets: %.0f agent probes failed, the floor had %d errors and %d handshakes without a staple.\n",

@@ -27,6 +27,9 @@ type scrapeResult struct {
 	Success   float64
 	Failure   float64
 	Skipped   float64
+	// TLSDurationSum and TLSDurations add up ocsp_tls_duration_seconds.
+	TLSDurationSum float64
+	TLSDurations   int
 }
 
 // maxLine bounds one exposition line; label values are capped well below.
@@ -88,6 +91,9 @@ func scrapeMetrics(ctx context.Context, client *http.Client, url string, asProme
 			}
 		case strings.HasPrefix(line, "ocspwatch_probe_runs_skipped_total{"):
 			r.Skipped += sampleValue(line)
+		case strings.HasPrefix(line, "ocsp_tls_duration_seconds{"):
+			r.TLSDurationSum += sampleValue(line)
+			r.TLSDurations++
 		}
 	}
 	if err := in.Err(); err != nil {
