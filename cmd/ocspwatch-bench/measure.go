@@ -142,6 +142,7 @@ type result struct {
 	// the target rather than the agent's own contention.
 	SingleHandshakeSeconds float64 `json:"single_handshake_seconds"`
 	TLSDurationMeanSeconds float64 `json:"tls_duration_mean_seconds"`
+	TLSDurationRuns        int     `json:"tls_duration_runs"`
 	ScrapeGzipBytes        int64   `json:"scrape_gzip_bytes"`
 
 	ReloadChangedSeconds   []float64 `json:"reload_changed_seconds"`
@@ -163,6 +164,9 @@ type sizeRun struct {
 	agent      *exporter.Agent
 	metricsURL string
 	client     *http.Client
+	// agentWindows are the rounds' agent windows, when nothing but the
+	// agent ran.
+	agentWindows [][2]time.Time
 }
 
 // measure runs one size: servers in a child process, the agent here,
@@ -246,9 +250,7 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	run.progress("ocsp_probes_total %.0f (%.0f failed); the servers counted %d agent handshakes", last.Success+last.Failure, last.Failure, res.ServerCountedProbes)
 	res.SkippedSteady = last.Skipped - first.Skipped
 	res.ScrapeBytes, res.Series = last.Bytes, last.Series
-	if last.TLSDurations > 0 {
-		res.TLSDurationMeanSeconds = last.TLSDurationSum / float64(last.TLSDurations)
-	}
+	res.TLSDurationMeanSeconds, res.TLSDurationRuns = run.quietTLSDuration(last.Runs)
 
 	if err := run.measureMemory(); err != nil {
 		return nil, err
@@ -313,16 +315,45 @@ func (run *sizeRun) startAgent(ctx context.Context, dir string) (stop func(), er
 	}, nil
 }
 
+// quietTLSDuration is the mean ocsp_tls_duration_seconds of the runs
+// that lay wholly inside an agent window: a run during a floor window
+// shares the cores with a process handshaking flat out, and its duration
+// would measure that.
+func (run *sizeRun) quietTLSDuration(runs map[string]*targetRun) (mean float64, n int) {
+	sum := 0.0
+	for _, r := range runs {
+		if r.Finished == 0 || r.TLSDuration == 0 {
+			continue
+		}
+		started := r.Finished - r.TLSDuration
+		for _, w := range run.agentWindows {
+			if started >= unixSeconds(w[0]) && r.Finished <= unixSeconds(w[1]) {
+				sum += r.TLSDuration
+				n++
+				break
+			}
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), n
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
 // round is an agent window, then a floor window of the same length in its
 // own process.
 func (run *sizeRun) round(ctx context.Context, r int) error {
 	res := run.res
 	window := run.opts.Duration / (2 * rounds)
 	res.WindowSeconds = window.Seconds()
+	start := time.Now()
 	perProbe, probeRate, err := agentWindow(ctx, run.srv, window)
 	if err != nil {
 		return err
 	}
+	run.agentWindows = append(run.agentWindows, [2]time.Time{start, time.Now()})
 	res.AgentCPUPerProbe = append(res.AgentCPUPerProbe, perProbe)
 	res.AgentProbesPerSecond = append(res.AgentProbesPerSecond, probeRate)
 
@@ -413,7 +444,7 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	if err != nil {
 		return scrapeResult{}, err
 	}
-	s, err := scrapeMetrics(ctx, run.client, run.metricsURL, false)
+	s, err := scrapeMetrics(ctx, run.client, run.metricsURL, false, true)
 	if err != nil {
 		return s, err
 	}
@@ -425,7 +456,7 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	r.ScrapeSeconds = append(r.ScrapeSeconds, s.Seconds)
 	r.ScrapeCPUSeconds = append(r.ScrapeCPUSeconds, s.CPUSeconds)
 	r.ScrapeProbes = append(r.ScrapeProbes, c1.Total-c0.Total)
-	p, err := scrapeMetrics(ctx, run.client, run.metricsURL, true)
+	p, err := scrapeMetrics(ctx, run.client, run.metricsURL, true, false)
 	if err != nil {
 		return s, fmt.Errorf("scrape as Prometheus: %w", err)
 	}

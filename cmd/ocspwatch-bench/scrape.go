@@ -27,9 +27,34 @@ type scrapeResult struct {
 	Success   float64
 	Failure   float64
 	Skipped   float64
-	// TLSDurationSum and TLSDurations add up ocsp_tls_duration_seconds.
-	TLSDurationSum float64
-	TLSDurations   int
+	// Runs are each target's last run, when asked for.
+	Runs map[string]*targetRun
+}
+
+// targetRun is what a scrape says of a target's last run.
+type targetRun struct {
+	Finished    float64 // ocsp_probe_last_run_timestamp_seconds
+	TLSDuration float64 // ocsp_tls_duration_seconds, summed over addresses
+}
+
+// targetLabel is the value of the line's target label.
+func targetLabel(line string) string {
+	_, rest, ok := strings.Cut(line, `target="`)
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, `"`)
+	return name
+}
+
+func (r *scrapeResult) run(line string) *targetRun {
+	name := targetLabel(line)
+	tr := r.Runs[name]
+	if tr == nil {
+		tr = &targetRun{}
+		r.Runs[name] = tr
+	}
+	return tr
 }
 
 // maxLine bounds one exposition line; label values are capped well below.
@@ -41,11 +66,14 @@ const prometheusAccept = "application/openmetrics-text;version=1.0.0,application
 
 // scrapeMetrics scrapes over real HTTP: in the text format without
 // compression, or asPrometheus, in OpenMetrics and gzipped as Prometheus
-// asks. The lines are scanned as they arrive rather than parsed into a
+// asks; with wantRuns, it collects each target's last run. The lines are scanned as they arrive rather than parsed into a
 // model, so reading a large exposition adds little to the process's heap
 // or to the timing.
-func scrapeMetrics(ctx context.Context, client *http.Client, url string, asPrometheus bool) (scrapeResult, error) {
+func scrapeMetrics(ctx context.Context, client *http.Client, url string, asPrometheus, wantRuns bool) (scrapeResult, error) {
 	var r scrapeResult
+	if wantRuns {
+		r.Runs = map[string]*targetRun{}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return r, err
@@ -91,9 +119,10 @@ func scrapeMetrics(ctx context.Context, client *http.Client, url string, asProme
 			}
 		case strings.HasPrefix(line, "ocspwatch_probe_runs_skipped_total{"):
 			r.Skipped += sampleValue(line)
-		case strings.HasPrefix(line, "ocsp_tls_duration_seconds{"):
-			r.TLSDurationSum += sampleValue(line)
-			r.TLSDurations++
+		case r.Runs != nil && strings.HasPrefix(line, "ocsp_tls_duration_seconds{"):
+			r.run(line).TLSDuration += sampleValue(line)
+		case r.Runs != nil && strings.HasPrefix(line, "ocsp_probe_last_run_timestamp_seconds{"):
+			r.run(line).Finished = sampleValue(line)
 		}
 	}
 	if err := in.Err(); err != nil {
