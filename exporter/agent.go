@@ -12,6 +12,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/probe"
@@ -45,6 +46,14 @@ type Agent struct {
 	store    *store
 	pool     *probe.ResponderPool
 	registry *prometheus.Registry
+	// runtime holds the Go and process collectors, which the text formats
+	// gather apart from the targets' cached series.
+	runtime *prometheus.Registry
+	// protobufHandler serves /metrics to clients that accept only protobuf.
+	protobufHandler http.Handler
+	// scrapeDropped counts groups left out of scrapes because their series
+	// could not be exported consistently.
+	scrapeDropped atomic.Int64
 
 	root   context.Context
 	cancel context.CancelFunc
@@ -103,15 +112,21 @@ func New(opts Options) (*Agent, error) {
 		return nil, err
 	}
 	watch.loadedWith(cfg.TargetFilePatterns())
-	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry(), watch: watch, loader: loader}
+	a := &Agent{opts: opts, logger: opts.Logger, store: newStore(), registry: prometheus.NewRegistry(), runtime: prometheus.NewRegistry(), watch: watch, loader: loader}
 	a.root, a.cancel = context.WithCancel(context.Background())
 	a.pool = probe.NewResponderPool(a.root, nil, cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration, opts.Now)
 	a.sched = newScheduler(a.root, a.store, a.pool, a.logger, opts.Now, opts.UserAgent, opts.Resolver)
-	a.registry.MustRegister(
-		&collector{store: a.store, agent: a, logger: a.logger},
+	a.runtime.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
+	a.registry.MustRegister(&collector{store: a.store, agent: a, logger: a.logger}, a.runtime)
+	// ContinueOnError: a scrape serves every series that could be
+	// gathered; the error goes to the log, never into the body.
+	a.protobufHandler = promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(a.logger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+	})
 	a.pending = cfg
 	return a, nil
 }
@@ -182,6 +197,7 @@ func (a *Agent) applyConfig(cfg *config.Config) {
 	}
 	a.mu.Unlock()
 	a.sched.setCRLs(a.crlPool(cfg, a.responderClient(cfg)))
+	a.store.setRegion(cfg.Region)
 	a.sched.apply(cfg)
 }
 

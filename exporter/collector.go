@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -20,10 +19,14 @@ import (
 	"github.com/ocspwatch/ocspwatch/probe"
 )
 
-// collector turns the stored results into metrics at scrape time, so no
-// registry is rebuilt per probe. Contract v2 exports instants only
-// (NextUpdate, not the time left), so the values do not depend on when
-// Prometheus looks and rules compute the time left with time().
+// collector turns the stored results into client_golang metrics at
+// scrape time. It serves the protobuf format and the one-target
+// registries of /probe; /metrics in the text formats copies the series
+// each target rendered when its run ended (exposition.go). Both go
+// through the same emitter, so they export the same series. Contract v2
+// exports instants only (NextUpdate, not the time left), so the values
+// do not depend on when Prometheus looks and rules compute the time left
+// with time().
 //
 // It is an unchecked collector (Describe sends nothing) because the
 // region const label comes from the configuration and may change on reload.
@@ -34,43 +37,39 @@ type collector struct {
 	agent  *Agent
 	region string
 	logger *slog.Logger
-	// dropped counts targets left out of a scrape because their series
-	// could not be exported consistently.
-	dropped atomic.Int64
-	// totals keeps the fleet-wide counters monotonic across reloads.
-	totals fleetTotals
 }
 
 func (c *collector) Describe(chan<- *prometheus.Desc) {}
 
 func (c *collector) Collect(ch chan<- prometheus.Metric) {
-	e := &emitter{ch: ch, region: c.region, descs: map[string]*prometheus.Desc{}, live: c.agent == nil, seen: map[string]struct{}{}}
+	region := c.region
+	var (
+		cfg    *config.Config
+		health reloadHealth
+	)
 	if c.agent != nil {
-		cfg, health := c.agent.configAndHealth()
+		cfg, health = c.agent.configAndHealth()
 		if cfg != nil {
-			e.region = cfg.Region
+			region = cfg.Region
 		}
-		e.group("", func() {
-			if cfg != nil {
-				e.emit(mTargets, float64(len(cfg.Targets)))
-				shard := cfg.ShardOf()
-				e.emit(mShard, 1, strconv.Itoa(shard.Index), strconv.Itoa(shard.Count))
-			}
-			e.emit(mBuildInfo, 1, version.Version, version.Revision, runtime.Version())
-			e.emit(mReloadOK, boolValue(health.lastOK))
-			if !health.lastSuccess.IsZero() {
-				e.emit(mReloadTime, unix(health.lastSuccess))
-			}
-			e.emit(mReloadsTotal, health.successes, "success")
-			e.emit(mReloadsTotal, health.failures, "failure")
-		})
 	}
-	snaps, failures, skipped := c.totals.update(c.store)
+	out := &constMetrics{ch: ch, region: region, live: c.agent == nil, descs: map[string]*prometheus.Desc{}}
+	e := newEmitter(out.send)
+	if c.agent != nil {
+		e.group("", func() { e.agent(cfg, health) })
+	}
+	snaps := c.store.snapshot()
 	for _, s := range snaps {
 		if err := e.group(s.name, func() { e.target(s) }); err != nil {
 			c.drop("target", s.name, err)
 		}
 	}
+	c.shared(e, snaps)
+	e.group("", func() { e.totals(c.store, c.dropped()) })
+}
+
+// shared emits the series of the responders and CRLs the targets share.
+func (c *collector) shared(e *emitter, snaps []snapshot) {
 	for _, r := range sharedResponders(snaps) {
 		if err := e.group(r.result.URL, func() { e.responder(r) }); err != nil {
 			c.drop("responder", r.result.URL, err)
@@ -81,34 +80,72 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			c.drop("CRL", r.result.URL, err)
 		}
 	}
-	e.group("", func() {
-		for _, reason := range probe.AllReasons() {
-			e.emit(mFailuresTotal, failures[reason], string(reason))
-		}
-		e.emit(mSkippedTotal, skipped)
-		if c.agent != nil {
-			e.emit(mDroppedTotal, float64(c.dropped.Load()))
-		}
-	})
+}
+
+// dropped is the agent's count of groups left out of scrapes, or nil
+// for a /probe registry, which does not export it.
+func (c *collector) dropped() *atomic.Int64 {
+	if c.agent == nil {
+		return nil
+	}
+	return &c.agent.scrapeDropped
 }
 
 func (c *collector) drop(kind, name string, err error) {
-	c.dropped.Add(1)
+	if d := c.dropped(); d != nil {
+		d.Add(1)
+	}
 	if c.logger != nil {
 		c.logger.Error(kind+" left out of the scrape", kind, name, "err", err)
 	}
 }
 
-// emitter builds one scrape. Metrics are gathered per group (the agent's
-// own, then one target at a time) and sent only when the whole group came
-// out consistent, so one target's bad data drops that target's series
-// and never fails the scrape for every other target.
+// agent emits the agent's own series.
+func (e *emitter) agent(cfg *config.Config, health reloadHealth) {
+	if cfg != nil {
+		e.emit(mTargets, float64(len(cfg.Targets)))
+		shard := cfg.ShardOf()
+		e.emit(mShard, 1, strconv.Itoa(shard.Index), strconv.Itoa(shard.Count))
+	}
+	e.emit(mBuildInfo, 1, version.Version, version.Revision, runtime.Version())
+	e.emit(mReloadOK, boolValue(health.lastOK))
+	if !health.lastSuccess.IsZero() {
+		e.emit(mReloadTime, unix(health.lastSuccess))
+	}
+	e.emit(mReloadsTotal, health.successes, "success")
+	e.emit(mReloadsTotal, health.failures, "failure")
+}
+
+// totals emits the fleet-wide counters; dropped is nil for a /probe
+// registry.
+func (e *emitter) totals(st *store, dropped *atomic.Int64) {
+	failures, skipped := st.totals()
+	for _, reason := range probe.AllReasons() {
+		e.emit(mFailuresTotal, failures[reason], string(reason))
+	}
+	e.emit(mSkippedTotal, skipped)
+	if dropped != nil {
+		e.emit(mDroppedTotal, float64(dropped.Load()))
+	}
+}
+
+// sample is one series as the emitter made it: the metric, its label
+// names and values (custom labels appended, region not yet added) and
+// its value.
+type sample struct {
+	def    *metricDef
+	names  []string
+	values []string
+	value  float64
+}
+
+// emitter builds series one group at a time (the agent's own, one
+// target, one responder URL, one CRL URL) and hands a group on only when
+// the whole group came out consistent, so one target's bad data drops
+// that target's series and never fails the scrape for every other target.
 type emitter struct {
-	ch     chan<- prometheus.Metric
-	region string
-	descs  map[string]*prometheus.Desc
-	// live marks a one-off /probe run, whose values are not cached.
-	live bool
+	// out receives each consistent group; an error drops the group.
+	out func([]sample) error
 
 	// custom are the current target's custom labels, appended to every
 	// metric whose first label is "target" when onAll is set, and always
@@ -116,13 +153,17 @@ type emitter struct {
 	custom []config.Label
 	onAll  bool
 
-	pending []prometheus.Metric
+	pending []sample
 	seen    map[string]struct{}
 	err     error
 }
 
-// group runs fill and sends what it emitted, or nothing when it failed,
-// including by panicking.
+func newEmitter(out func([]sample) error) *emitter {
+	return &emitter{out: out, seen: map[string]struct{}{}}
+}
+
+// group runs fill and hands on what it emitted, or nothing when it
+// failed, including by panicking.
 func (e *emitter) group(name string, fill func()) (err error) {
 	e.pending, e.err = e.pending[:0], nil
 	e.custom, e.onAll = nil, false
@@ -138,37 +179,24 @@ func (e *emitter) group(name string, fill func()) (err error) {
 	if e.err != nil {
 		return e.err
 	}
-	for _, m := range e.pending {
-		e.ch <- m
-	}
-	return nil
+	return e.out(e.pending)
 }
 
 func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 	if e.err != nil {
 		return
 	}
-	names, descKey := m.Labels, m.Name
+	if len(labels) != len(m.Labels) {
+		e.err = fmt.Errorf("%s: %d label values for %d labels", m.Name, len(labels), len(m.Labels))
+		return
+	}
+	names := m.Labels
 	if len(e.custom) > 0 && len(m.Labels) > 0 && m.Labels[0] == "target" && (e.onAll || m.Name == mTargetInfo.Name) {
 		names = slices.Clone(m.Labels)
 		for _, l := range e.custom {
 			names = append(names, l.Name)
 			labels = append(labels, l.Value)
-			descKey += "\xff" + l.Name
 		}
-	}
-	d, ok := e.descs[descKey]
-	if !ok {
-		var constLabels prometheus.Labels
-		if e.region != "" {
-			constLabels = prometheus.Labels{"region": e.region}
-		}
-		help := m.Help
-		if e.live {
-			help = strings.TrimSuffix(help, cachedNote)
-		}
-		d = prometheus.NewDesc(m.Name, help, names, constLabels)
-		e.descs[descKey] = d
 	}
 	for i, v := range labels {
 		labels[i] = labelValue(v)
@@ -179,12 +207,47 @@ func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 		return
 	}
 	e.seen[key] = struct{}{}
-	metric, err := prometheus.NewConstMetric(d, m.Type, value, labels...)
-	if err != nil {
-		e.err = err
-		return
+	e.pending = append(e.pending, sample{def: familyDef(m.Name), names: names, values: labels, value: value})
+}
+
+// constMetrics turns groups of samples into client_golang metrics.
+type constMetrics struct {
+	ch     chan<- prometheus.Metric
+	region string
+	// live marks a one-off /probe run, whose values are not cached.
+	live  bool
+	descs map[string]*prometheus.Desc
+}
+
+// send makes every metric of the group before sending any, so a group
+// client_golang refuses is dropped whole.
+func (c *constMetrics) send(group []sample) error {
+	metrics := make([]prometheus.Metric, 0, len(group))
+	for _, s := range group {
+		key := s.def.Name + "\xff" + strings.Join(s.names, "\xff")
+		d, ok := c.descs[key]
+		if !ok {
+			var constLabels prometheus.Labels
+			if c.region != "" {
+				constLabels = prometheus.Labels{"region": c.region}
+			}
+			help := s.def.Help
+			if c.live {
+				help = strings.TrimSuffix(help, cachedNote)
+			}
+			d = prometheus.NewDesc(s.def.Name, help, s.names, constLabels)
+			c.descs[key] = d
+		}
+		m, err := prometheus.NewConstMetric(d, s.def.Type, s.value, s.values...)
+		if err != nil {
+			return err
+		}
+		metrics = append(metrics, m)
 	}
-	e.pending = append(e.pending, metric)
+	for _, m := range metrics {
+		c.ch <- m
+	}
+	return nil
 }
 
 func (e *emitter) target(s snapshot) {
@@ -299,9 +362,12 @@ func sharedResponders(snaps []snapshot) []sharedResponder {
 			continue
 		}
 		for _, r := range s.last.Responders {
-			cur, ok := byURL[r.URL]
+			// Keyed as the label shows the URL: two URLs that differ only
+			// past the label's cap are one series, not a duplicate.
+			key := labelValue(r.URL)
+			cur, ok := byURL[key]
 			if !ok {
-				byURL[r.URL] = &sharedResponder{result: r, targets: 1}
+				byURL[key] = &sharedResponder{result: r, targets: 1}
 				continue
 			}
 			cur.targets++
@@ -400,60 +466,6 @@ func (e *emitter) response(v *probe.Verification, name, url string) {
 	if v.CertStatus == probe.CertRevoked && v.RevokedAt != nil {
 		e.emit(mRespRevoked, unix(*v.RevokedAt), name, url, v.RevocationReason)
 	}
-}
-
-// fleetTotals turns the per-target counters of the store into
-// fleet-wide ones that never go down: a target removed or replaced by a
-// reload hands its last counts to retired instead of making the sum
-// drop, which rate() would read as a counter reset.
-type fleetTotals struct {
-	mu      sync.Mutex
-	live    map[*targetState]tally
-	retired tally
-}
-
-// tally is one target state's counts, or the sum of retired ones.
-type tally struct {
-	reasons map[probe.Reason]float64
-	skipped float64
-}
-
-// update snapshots the store, for the whole scrape, and folds its counts
-// into the fleet-wide totals. Counts are kept per target state, which
-// only counts up; a state that a reload removed or replaced is retired
-// with its final counts, so the totals never go down. The snapshot is
-// taken under the lock, so concurrent scrapes apply their snapshots in the
-// order they were taken.
-func (f *fleetTotals) update(st *store) (snaps []snapshot, totals map[probe.Reason]float64, skipped float64) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.live == nil {
-		f.live, f.retired.reasons = map[*targetState]tally{}, map[probe.Reason]float64{}
-	}
-	present := map[*targetState]bool{}
-	snaps = st.snapshot()
-	for _, s := range snaps {
-		present[s.state] = true
-		f.live[s.state] = tally{reasons: s.reasons, skipped: s.skipped}
-	}
-	for state, t := range f.live {
-		if present[state] {
-			continue
-		}
-		for reason, n := range t.reasons {
-			f.retired.reasons[reason] += n
-		}
-		f.retired.skipped += t.skipped
-		delete(f.live, state)
-	}
-	totals, skipped = maps.Clone(f.retired.reasons), f.retired.skipped
-	for _, t := range f.live {
-		for reason, n := range t.reasons {
-			totals[reason] += n
-		}
-		skipped += t.skipped
-	}
-	return snaps, totals, skipped
 }
 
 func boolValue(b bool) float64 {

@@ -111,16 +111,18 @@ func sharedCRLs(snaps []snapshot) []sharedCRL {
 				if r.URL == "file" || r.Snapshot == nil {
 					continue
 				}
-				cur, ok := byURL[r.URL]
+				// Keyed as the label shows the URL (see sharedResponders).
+				key := labelValue(r.URL)
+				cur, ok := byURL[key]
 				switch {
 				case !ok:
-					byURL[r.URL] = &sharedCRL{result: r}
-					cur = byURL[r.URL]
+					byURL[key] = &sharedCRL{result: r}
+					cur = byURL[key]
 				case fetchedAt(r).After(fetchedAt(cur.result)):
 					cur.result = r
 				}
-				if !seen[r.URL] {
-					seen[r.URL] = true
+				if !seen[key] {
+					seen[key] = true
 					cur.targets++
 				}
 			}

@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ocspwatch/ocspwatch/config"
 	"github.com/ocspwatch/ocspwatch/internal/loopback"
+	"github.com/ocspwatch/ocspwatch/internal/testpki"
 	"github.com/ocspwatch/ocspwatch/probe"
 )
 
@@ -91,35 +93,45 @@ func TestResponderOutageFailsTheResponderNotTheEndpoint(t *testing.T) {
 	}
 }
 
-// The fleet-wide counters must not go down when a reload removes a
-// target that had failed, or rate() would read a reset.
+// The fleet-wide counters must not go down when a reload removes or
+// changes a target that had failed, or rate() would read a reset.
 func TestFleetTotalsNeverGoDown(t *testing.T) {
-	var f fleetTotals
 	st := newStore()
-	state := func(n float64) *targetState {
-		s := &targetState{}
-		s.reasons = map[probe.Reason]float64{probe.ReasonConnect: n}
-		s.skipped = n
-		return s
+	target := func(name, timeout string) *config.Target {
+		cfg, err := config.Parse([]byte("[[target]]\nname = \""+name+"\"\nendpoint = \"127.0.0.1:1\"\ntimeout = \""+timeout+"\"\n"), "test.toml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg.Targets[0]
 	}
-	b2, bNew := state(2), state(1)
+	fail := func(name string) {
+		s := st.get(name)
+		st.record(s, &probe.Report{Target: name, Failures: []probe.Problem{{Reason: probe.ReasonConnect}}}, testpki.Epoch)
+		st.skip()
+	}
+	a, b := target("a", "5s"), target("b", "5s")
 	for i, step := range []struct {
 		name        string
-		states      map[string]*targetState
+		targets     []*config.Target
+		failing     []string
 		wantConnect float64
 	}{
-		{name: "two targets", states: map[string]*targetState{"a": state(3), "b": b2}, wantConnect: 5},
-		{name: "a removed", states: map[string]*targetState{"b": b2}, wantConnect: 5},
-		{name: "b changed, its new state counting from 1", states: map[string]*targetState{"b": bNew}, wantConnect: 6},
-		{name: "b's new state catches up with the old one", states: map[string]*targetState{"b": bNew}, wantConnect: 7},
+		{name: "two targets failing", targets: []*config.Target{a, b}, failing: []string{"a", "a", "a", "b", "b"}, wantConnect: 5},
+		{name: "a removed", targets: []*config.Target{b}, wantConnect: 5},
+		{name: "b changed, its new state counting from 1", targets: []*config.Target{target("b", "6s")}, failing: []string{"b"}, wantConnect: 6},
+		{name: "b's new state catches up with the old one", failing: []string{"b"}, wantConnect: 7},
 	} {
-		if i == 3 {
-			bNew.reasons[probe.ReasonConnect], bNew.skipped = 2, 2
+		if step.targets != nil {
+			for _, s := range func() []*targetState { removed, _ := st.sync(t.Context(), step.targets); return removed }() {
+				s.cancel()
+			}
 		}
-		st.states = step.states
-		_, got, skipped := f.update(st)
+		for _, name := range step.failing {
+			fail(name)
+		}
+		got, skipped := st.totals()
 		if got[probe.ReasonConnect] != step.wantConnect || skipped != step.wantConnect {
-			t.Errorf("%s: connect total %v, skipped %v; want %v", step.name, got[probe.ReasonConnect], skipped, step.wantConnect)
+			t.Errorf("step %d, %s: connect total %v, skipped %v; want %v", i, step.name, got[probe.ReasonConnect], skipped, step.wantConnect)
 		}
 	}
 }

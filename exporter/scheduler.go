@@ -165,7 +165,7 @@ func (s *scheduler) run(st *targetState, first bool) {
 		if first || st.inFirstRun.Load() {
 			return
 		}
-		s.store.skip(st)
+		s.store.skip()
 		s.logger.Warn("run skipped: the previous run is still going", "target", st.name)
 		return
 	}

@@ -25,12 +25,7 @@ import (
 // Handler serves every HTTP endpoint of the agent.
 func (a *Agent) Handler() http.Handler {
 	mux := http.NewServeMux()
-	// ContinueOnError: a scrape serves every series that could be
-	// gathered; the error goes to the log, never into the body.
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.registry, promhttp.HandlerOpts{
-		ErrorLog:      slog.NewLogLogger(a.logger.Handler(), slog.LevelError),
-		ErrorHandling: promhttp.ContinueOnError,
-	}))
+	mux.HandleFunc("GET /metrics", a.serveMetrics)
 	mux.HandleFunc("GET /probe", a.serveProbe)
 	mux.HandleFunc("GET /-/healthy", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "Healthy") })
 	mux.HandleFunc("GET /-/ready", func(w http.ResponseWriter, _ *http.Request) {

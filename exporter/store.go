@@ -14,15 +14,13 @@ import (
 )
 
 // results is what the agent remembers about one target: its
-// configuration, its last report and its counters.
+// configuration, its last report and its run counters.
 type results struct {
 	target   *config.Target
 	last     *probe.Report
 	finished time.Time
 	success  float64
 	failure  float64
-	reasons  map[probe.Reason]float64
-	skipped  float64
 }
 
 // targetState belongs to one configuration of a target; a reload that
@@ -39,6 +37,9 @@ type targetState struct {
 	// inFirstRun is set while the target's first run, from the start-up
 	// pass, is in progress.
 	inFirstRun atomic.Bool
+	// exposition is the target's series, rendered when its results last
+	// changed, so a scrape copies bytes instead of building metrics.
+	exposition atomic.Pointer[rendered]
 	// claimed is the store's sync generation that last kept or replaced
 	// this state; guarded by store.mu.
 	claimed uint64
@@ -57,9 +58,21 @@ type store struct {
 	// gen counts syncs; a state whose claimed is not the current gen
 	// after a sync is gone from the configuration.
 	gen uint64
+	// sorted is states in name order, for the scrape; nil after a change.
+	sorted []*targetState
+	// region is the region label the targets' expositions are rendered with.
+	region string
+	// failures and skipped count every run the agent recorded, fleet-wide.
+	// They live here, not per target, so a target that a reload removes or
+	// replaces takes nothing away: the totals never go down, which rate()
+	// would read as a counter reset.
+	failures map[probe.Reason]float64
+	skipped  float64
 }
 
-func newStore() *store { return &store{states: map[string]*targetState{}} }
+func newStore() *store {
+	return &store{states: map[string]*targetState{}, failures: map[probe.Reason]float64{}}
+}
 
 // sync makes the stored states match targets: an unchanged target keeps
 // its state, counters and results; a changed or removed one loses its
@@ -90,6 +103,7 @@ func (s *store) sync(parent context.Context, targets []*config.Target) (removed,
 		st = newTargetState(parent, t)
 		st.claimed, states[i] = s.gen, st
 		s.states[t.Name] = st
+		s.sorted = nil
 		added = append(added, st)
 	}
 	// Only a state at a place the pointer comparison did not match can
@@ -98,6 +112,7 @@ func (s *store) sync(parent context.Context, targets []*config.Target) (removed,
 		if (i >= len(targets) || targets[i] != s.order[i]) && st.claimed != s.gen {
 			st.claimed = s.gen
 			delete(s.states, st.name)
+			s.sorted = nil
 			removed = append(removed, st)
 		}
 	}
@@ -120,29 +135,43 @@ func newTargetState(parent context.Context, t *config.Target) *targetState {
 	return &targetState{results: results{target: t}, name: t.Name, ctx: ctx, cancel: cancel}
 }
 
-// record keeps a finished run. Reasons are counted once per run, however
-// many addresses or URLs showed them.
+// record keeps a finished run and renders the target's series anew.
+// Reasons are counted once per run, however many addresses or URLs
+// showed them.
 func (s *store) record(st *targetState, rep *probe.Report, finished time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	st.last, st.finished = rep, finished
 	if rep.Success {
 		st.success++
-		return
+	} else {
+		st.failure++
+		for _, r := range probe.UniqueReasons(rep.Failures) {
+			s.failures[r]++
+		}
 	}
-	st.failure++
-	if st.reasons == nil {
-		st.reasons = map[probe.Reason]float64{}
-	}
-	for _, r := range probe.UniqueReasons(rep.Failures) {
-		st.reasons[r]++
-	}
+	st.exposition.Store(renderTarget(st.name, st.results, s.region))
 }
 
-func (s *store) skip(st *targetState) {
+func (s *store) skip() {
 	s.mu.Lock()
-	st.skipped++
+	s.skipped++
 	s.mu.Unlock()
+}
+
+// setRegion sets the region label of the series rendered from now on;
+// targets rendered with another one are rendered again when scraped.
+func (s *store) setRegion(region string) {
+	s.mu.Lock()
+	s.region = region
+	s.mu.Unlock()
+}
+
+// totals are the fleet-wide counters.
+func (s *store) totals() (failures map[probe.Reason]float64, skipped float64) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return maps.Clone(s.failures), s.skipped
 }
 
 // snapshot is a consistent copy of one target, for one scrape or page.
@@ -155,15 +184,17 @@ type snapshot struct {
 }
 
 func (s *store) snapshot() []snapshot {
+	sorted := s.inOrder()
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	out := make([]snapshot, 0, len(s.states))
-	for name, st := range s.states {
-		r := st.results
-		r.reasons = maps.Clone(st.reasons)
-		out = append(out, snapshot{name: name, state: st, results: r})
+	out := make([]snapshot, 0, len(sorted))
+	for _, st := range sorted {
+		// A state a reload removed since inOrder is left out; one it
+		// added shows from the next snapshot.
+		if s.states[st.name] == st {
+			out = append(out, snapshot{name: st.name, state: st, results: st.results})
+		}
 	}
-	slices.SortFunc(out, func(a, b snapshot) int { return strings.Compare(a.name, b.name) })
 	return out
 }
 
@@ -171,4 +202,21 @@ func (s *store) get(name string) *targetState {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.states[name]
+}
+
+// inOrder returns the states sorted by name, the order a scrape
+// writes them in; the slice is shared and must not be changed.
+func (s *store) inOrder() []*targetState {
+	s.mu.RLock()
+	sorted := s.sorted
+	s.mu.RUnlock()
+	if sorted != nil {
+		return sorted
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.sorted == nil {
+		s.sorted = slices.SortedFunc(maps.Values(s.states), func(a, b *targetState) int { return strings.Compare(a.name, b.name) })
+	}
+	return s.sorted
 }

@@ -47,6 +47,8 @@ func TestQuickRun(t *testing.T) {
 		"RSS per target",
 		"/metrics scrape",
 		"/metrics size",
+		"OpenMetrics + gzip scrape",
+		"mean ocsp_tls_duration_seconds",
 		"first full pass",
 		"reload, 1 changed",
 		"reload, unchanged",
@@ -79,6 +81,10 @@ func TestQuickRun(t *testing.T) {
 		"RSS":                         float64(r.RSS),
 		"scrape time":                 median(r.ScrapeSeconds),
 		"scrape size":                 float64(r.ScrapeBytes),
+		"scrape as Prometheus":        median(r.ScrapePrometheusSeconds),
+		"gzipped scrape size":         float64(r.ScrapeGzipBytes),
+		"single handshake":            r.SingleHandshakeSeconds,
+		"mean TLS duration":           r.TLSDurationMeanSeconds,
 		"first pass":                  r.FirstPassSeconds,
 		"reload with one change":      median(r.ReloadChangedSeconds),
 		"reload with no change":       median(r.ReloadUnchangedSeconds),
@@ -89,9 +95,10 @@ func TestQuickRun(t *testing.T) {
 		}
 	}
 	for name, n := range map[string]int{
-		"agent rounds": len(r.AgentCPUPerProbe),
-		"floor rounds": len(r.FloorCPUPerHandshake),
-		"scrapes":      len(r.ScrapeSeconds),
+		"agent rounds":          len(r.AgentCPUPerProbe),
+		"floor rounds":          len(r.FloorCPUPerHandshake),
+		"scrapes":               len(r.ScrapeSeconds),
+		"scrapes as Prometheus": len(r.ScrapePrometheusSeconds),
 	} {
 		if n != rounds {
 			t.Errorf("%d %s, want %d", n, name, rounds)

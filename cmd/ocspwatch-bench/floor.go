@@ -152,3 +152,22 @@ func bareHandshake(endpoint, serverName string) (stapled bool, err error) {
 	}
 	return len(tc.ConnectionState().OCSPResponse) > 0, nil
 }
+
+// singleHandshake is the wall time of one bare handshake with nothing
+// else running: the median of sequential ones over the first targets,
+// after the warm-up. ocsp_tls_duration_seconds is compared with it.
+func singleHandshake(f fleet) (float64, error) {
+	for i := range floorWarmUp {
+		_, _ = bareHandshake(f.endpoint(i%f.Targets), f.serverName(i%f.Targets))
+	}
+	const n = 21
+	times := make([]float64, 0, n)
+	for i := range n {
+		start := time.Now()
+		if _, err := bareHandshake(f.endpoint(i%f.Targets), f.serverName(i%f.Targets)); err != nil {
+			return 0, err
+		}
+		times = append(times, time.Since(start).Seconds())
+	}
+	return median(times), nil
+}

@@ -131,6 +131,19 @@ type result struct {
 	ScrapeProbes []int64 `json:"scrape_probes"`
 	ScrapeBytes  int64   `json:"scrape_bytes"`
 	Series       int     `json:"series"`
+	// ScrapePrometheusSeconds time each plain scrape's twin in
+	// OpenMetrics, gzipped, as Prometheus asks; ScrapeGzipBytes is the
+	// last one's size on the wire.
+	ScrapePrometheusSeconds []float64 `json:"scrape_prometheus_seconds"`
+
+	// SingleHandshakeSeconds is one bare handshake's wall time before the
+	// agent starts; TLSDurationMeanSeconds the mean of the agent's
+	// ocsp_tls_duration_seconds at the last scrape, which should measure
+	// the target rather than the agent's own contention.
+	SingleHandshakeSeconds float64 `json:"single_handshake_seconds"`
+	TLSDurationMeanSeconds float64 `json:"tls_duration_mean_seconds"`
+	TLSDurationRuns        int     `json:"tls_duration_runs"`
+	ScrapeGzipBytes        int64   `json:"scrape_gzip_bytes"`
 
 	// TargetFiles is the layout: how many target files the targets were
 	// split over, 0 when all were in the main file.
@@ -159,6 +172,9 @@ type sizeRun struct {
 	agent      *exporter.Agent
 	metricsURL string
 	client     *http.Client
+	// agentWindows are the rounds' agent windows, when nothing but the
+	// agent ran.
+	agentWindows [][2]time.Time
 }
 
 // measure runs one size: servers in a child process, the agent here,
@@ -190,6 +206,10 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	defer run.srv.close()
 	run.fleet.Port = run.srv.ready.Port
 	run.progress("servers listen on %d addresses 127.1.x.y:%d, responder %s", f.listenAddresses(), run.fleet.Port, run.srv.ready.Responder)
+
+	if res.SingleHandshakeSeconds, err = singleHandshake(run.fleet); err != nil {
+		return nil, fmt.Errorf("single handshake: %w", err)
+	}
 
 	started := time.Now()
 	stopAgent, err := run.startAgent(ctx, dir)
@@ -238,6 +258,7 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	run.progress("ocsp_probes_total %.0f (%.0f failed); the servers counted %d agent handshakes", last.Success+last.Failure, last.Failure, res.ServerCountedProbes)
 	res.SkippedSteady = last.Skipped - first.Skipped
 	res.ScrapeBytes, res.Series = last.Bytes, last.Series
+	res.TLSDurationMeanSeconds, res.TLSDurationRuns = run.quietTLSDuration(last.Runs)
 
 	if err := run.measureMemory(); err != nil {
 		return nil, err
@@ -302,16 +323,45 @@ func (run *sizeRun) startAgent(ctx context.Context, dir string) (stop func(), er
 	}, nil
 }
 
+// quietTLSDuration is the mean ocsp_tls_duration_seconds of the runs
+// that lay wholly inside an agent window: a run during a floor window
+// shares the cores with a process handshaking flat out, and its duration
+// would measure that.
+func (run *sizeRun) quietTLSDuration(runs map[string]*targetRun) (mean float64, n int) {
+	sum := 0.0
+	for _, r := range runs {
+		if r.Finished == 0 || r.TLSDuration == 0 {
+			continue
+		}
+		started := r.Finished - r.TLSDuration
+		for _, w := range run.agentWindows {
+			if started >= unixSeconds(w[0]) && r.Finished <= unixSeconds(w[1]) {
+				sum += r.TLSDuration
+				n++
+				break
+			}
+		}
+	}
+	if n == 0 {
+		return 0, 0
+	}
+	return sum / float64(n), n
+}
+
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
+
 // round is an agent window, then a floor window of the same length in its
 // own process.
 func (run *sizeRun) round(ctx context.Context, r int) error {
 	res := run.res
 	window := run.opts.Duration / (2 * rounds)
 	res.WindowSeconds = window.Seconds()
+	start := time.Now()
 	perProbe, probeRate, err := agentWindow(ctx, run.srv, window)
 	if err != nil {
 		return err
 	}
+	run.agentWindows = append(run.agentWindows, [2]time.Time{start, time.Now()})
 	res.AgentCPUPerProbe = append(res.AgentCPUPerProbe, perProbe)
 	res.AgentProbesPerSecond = append(res.AgentProbesPerSecond, probeRate)
 
@@ -424,7 +474,7 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	if err != nil {
 		return scrapeResult{}, err
 	}
-	s, err := scrapeMetrics(ctx, run.client, run.metricsURL)
+	s, err := scrapeMetrics(ctx, run.client, run.metricsURL, false, true)
 	if err != nil {
 		return s, err
 	}
@@ -436,6 +486,15 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	r.ScrapeSeconds = append(r.ScrapeSeconds, s.Seconds)
 	r.ScrapeCPUSeconds = append(r.ScrapeCPUSeconds, s.CPUSeconds)
 	r.ScrapeProbes = append(r.ScrapeProbes, c1.Total-c0.Total)
+	p, err := scrapeMetrics(ctx, run.client, run.metricsURL, true, false)
+	if err != nil {
+		return s, fmt.Errorf("scrape as Prometheus: %w", err)
+	}
+	if p.Series < s.Series*9/10 || p.Series > s.Series*11/10 {
+		return s, fmt.Errorf("scrape as Prometheus: %d series, against %d in the text format", p.Series, s.Series)
+	}
+	r.ScrapePrometheusSeconds = append(r.ScrapePrometheusSeconds, p.Seconds)
+	r.ScrapeGzipBytes = p.WireBytes
 	return s, nil
 }
 

@@ -38,18 +38,29 @@ func printReport(w io.Writer, results []*result) {
 			median(r.AgentProbesPerSecond), r.ExpectedPerSecond, median(r.FloorPerSecond), r.SkippedStartup, r.SkippedSteady)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "| targets | heap in use | heap per target | RSS | RSS per target | peak RSS | /metrics scrape | scrape CPU (own) | /metrics size | series | first full pass | target files | reload, 1 changed | reload, unchanged | reload, 1 changed, all in one file |")
-	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+	fmt.Fprintln(w, "| targets | heap in use | heap per target | RSS | RSS per target | peak RSS | /metrics scrape | scrape CPU (own) | /metrics size | OpenMetrics + gzip scrape (size) | series | first full pass | target files | reload, 1 changed | reload, unchanged | reload, 1 changed, all in one file |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 	for _, r := range results {
 		n := int64(r.Targets)
 		oneFile := "(the same)"
 		if r.TargetFiles > 0 {
 			oneFile = secs(median(r.ReloadChangedOneFileSeconds))
 		}
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %.1f s | %d | %s | %s | %s |\n", count(r.Targets),
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s (%s) | %s | %.1f s | %d | %s | %s | %s |\n", count(r.Targets),
 			mib(r.HeapInuse), kib(r.HeapInuse/n), mib(r.RSS), kib(r.RSS/n), mib(r.PeakRSS),
-			secs(median(r.ScrapeSeconds)), secs(median(r.scrapeOwnCPU())), mb(r.ScrapeBytes), count(r.Series),
+			secs(median(r.ScrapeSeconds)), secs(median(r.scrapeOwnCPU())), mb(r.ScrapeBytes),
+			secs(median(r.ScrapePrometheusSeconds)), mb(r.ScrapeGzipBytes), count(r.Series),
 			r.FirstPassSeconds, r.TargetFiles, secs(median(r.ReloadChangedSeconds)), secs(median(r.ReloadUnchangedSeconds)), oneFile)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| targets | mean ocsp_tls_duration_seconds (runs in agent windows) | one bare handshake, idle | ratio |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, r := range results {
+		ratio := 0.0
+		if r.SingleHandshakeSeconds > 0 {
+			ratio = r.TLSDurationMeanSeconds / r.SingleHandshakeSeconds
+		}
+		fmt.Fprintf(w, "| %s | %s (%s) | %s | %.2f |\n", count(r.Targets), ms(r.TLSDurationMeanSeconds), count(r.TLSDurationRuns), ms(r.SingleHandshakeSeconds), ratio)
 	}
 	for _, r := range results {
 		if r.ProbesFailure > 0 || r.FloorErrors > 0 || r.FloorNoStaple > 0 {

@@ -2,39 +2,86 @@ package main
 
 import (
 	"bufio"
+	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 )
 
-// scrapeResult is one GET /metrics, read to the end, in the text format
-// without compression, and the counters the benchmark needs from it.
+// scrapeResult is one GET /metrics, read to the end, and the counters the
+// benchmark needs from it.
 type scrapeResult struct {
 	Seconds float64
 	// CPUSeconds is the whole process's CPU during the scrape, probing
 	// included; the report subtracts the probing.
 	CPUSeconds float64
-	Bytes      int64
-	Series     int
-	Success    float64
-	Failure    float64
-	Skipped    float64
+	// Bytes are the exposition's, WireBytes what crossed the wire:
+	// fewer when gzipped.
+	Bytes     int64
+	WireBytes int64
+	Series    int
+	Success   float64
+	Failure   float64
+	Skipped   float64
+	// Runs are each target's last run, when asked for.
+	Runs map[string]*targetRun
+}
+
+// targetRun is what a scrape says of a target's last run.
+type targetRun struct {
+	Finished    float64 // ocsp_probe_last_run_timestamp_seconds
+	TLSDuration float64 // ocsp_tls_duration_seconds, summed over addresses
+}
+
+// targetLabel is the value of the line's target label.
+func targetLabel(line string) string {
+	_, rest, ok := strings.Cut(line, `target="`)
+	if !ok {
+		return ""
+	}
+	name, _, _ := strings.Cut(rest, `"`)
+	return name
+}
+
+func (r *scrapeResult) run(line string) *targetRun {
+	name := targetLabel(line)
+	tr := r.Runs[name]
+	if tr == nil {
+		tr = &targetRun{}
+		r.Runs[name] = tr
+	}
+	return tr
 }
 
 // maxLine bounds one exposition line; label values are capped well below.
 const maxLine = 1 << 20
 
-// scrapeMetrics scrapes over real HTTP. The lines are scanned as they
-// arrive rather than parsed into a model, so reading a large exposition
-// adds little to the process's heap or to the timing.
-func scrapeMetrics(ctx context.Context, client *http.Client, url string) (scrapeResult, error) {
+// prometheusAccept is the Accept header Prometheus 2.x and 3.x send by
+// default: OpenMetrics first.
+const prometheusAccept = "application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1"
+
+// scrapeMetrics scrapes over real HTTP: in the text format without
+// compression, or asPrometheus, in OpenMetrics and gzipped as Prometheus
+// asks; with wantRuns, it collects each target's last run. The lines are scanned as they arrive rather than parsed into a
+// model, so reading a large exposition adds little to the process's heap
+// or to the timing.
+func scrapeMetrics(ctx context.Context, client *http.Client, url string, asPrometheus, wantRuns bool) (scrapeResult, error) {
 	var r scrapeResult
+	if wantRuns {
+		r.Runs = map[string]*targetRun{}
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return r, err
+	}
+	if asPrometheus {
+		// Set by hand, the transport leaves the body compressed.
+		req.Header.Set("Accept", prometheusAccept)
+		req.Header.Set("Accept-Encoding", "gzip")
 	}
 	cpu0, start := processCPU(), time.Now()
 	resp, err := client.Do(req)
@@ -45,7 +92,16 @@ func scrapeMetrics(ctx context.Context, client *http.Client, url string) (scrape
 	if resp.StatusCode != http.StatusOK {
 		return r, fmt.Errorf("GET /metrics: %s", resp.Status)
 	}
-	in := bufio.NewScanner(resp.Body)
+	wire := &countingReader{r: resp.Body}
+	var body io.Reader = wire
+	if resp.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(wire)
+		if err != nil {
+			return r, fmt.Errorf("GET /metrics: %w", err)
+		}
+		body = zr
+	}
+	in := bufio.NewScanner(body)
 	in.Buffer(make([]byte, 64<<10), maxLine)
 	for in.Scan() {
 		line := in.Text()
@@ -63,13 +119,28 @@ func scrapeMetrics(ctx context.Context, client *http.Client, url string) (scrape
 			}
 		case strings.HasPrefix(line, "ocspwatch_probe_runs_skipped_total{"):
 			r.Skipped += sampleValue(line)
+		case r.Runs != nil && strings.HasPrefix(line, "ocsp_tls_duration_seconds{"):
+			r.run(line).TLSDuration += sampleValue(line)
+		case r.Runs != nil && strings.HasPrefix(line, "ocsp_probe_last_run_timestamp_seconds{"):
+			r.run(line).Finished = sampleValue(line)
 		}
 	}
 	if err := in.Err(); err != nil {
 		return r, fmt.Errorf("read /metrics: %w", err)
 	}
-	r.Seconds, r.CPUSeconds = time.Since(start).Seconds(), processCPU()-cpu0
+	r.Seconds, r.CPUSeconds, r.WireBytes = time.Since(start).Seconds(), processCPU()-cpu0, wire.n
 	return r, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
 }
 
 // sampleValue is the value of a text-format sample without a timestamp.
