@@ -16,8 +16,8 @@ import (
 // and changed one file at a time (README, "File discovery").
 
 // Limits on target files: enough for a fleet of maxTargetsPerFile targets
-// split one file per hundred, small enough that a glob gone wrong (a "*"
-// over /var/log) fails fast instead of reading a disk.
+// split ten to a file, small enough that a glob gone wrong (a "*" over
+// /var/log) fails fast instead of reading a disk.
 const (
 	maxTargetPatterns   = 64
 	maxTargetFiles      = 10000
@@ -25,13 +25,14 @@ const (
 )
 
 // Loader loads a configuration again and again, as an agent's reloads
-// do, and keeps the validated targets of each target file between loads:
-// a load decodes and validates only the files whose bytes changed. A
-// file's targets are reused only when its bytes (by SHA-256, not by mtime),
-// the main file's bytes and the contents of every file its targets read
-// (ca_file, issuer_file …) are all as they were, since validation depends
-// on each. The zero Loader is ready; it is safe for one load at a time
-// from any goroutine.
+// do, and keeps what the last good load validated: a load decodes and
+// validates only the files whose bytes changed. A target file's targets
+// are reused only when its bytes (by SHA-256, not by mtime), the main
+// file's bytes and the contents of every file its targets read (ca_file,
+// issuer_file …) are all as they were, since validation depends on each;
+// the main file's settings and targets likewise, with the files it reads.
+// The zero Loader is ready; it is safe for one load at a time from any
+// goroutine.
 type Loader struct {
 	mu    sync.Mutex
 	files map[string]*parsedFile
