@@ -78,12 +78,19 @@ func (c *VerifyCache) verify(der []byte, leaf, issuer *x509.Certificate, now tim
 	if !ok {
 		v = &Verification{policy: policy}
 		v.check(der, leaf, issuer)
+	}
+	// The cache keeps the latest verdict: At hands back that same value
+	// while it holds, so every target served this staple shares one.
+	judged := v.At(now)
+	if !ok || judged != v {
 		c.mu.Lock()
-		c.evictLocked()
-		c.staples[key] = v
+		if _, present := c.staples[key]; !present {
+			c.evictLocked()
+		}
+		c.staples[key] = judged
 		c.mu.Unlock()
 	}
-	return v.At(now)
+	return judged
 }
 
 // chainVerdict is what inspectChain concludes, and the interval in which
@@ -98,8 +105,12 @@ type chainVerdict struct {
 	chainError      string
 	// roots is the pool the chain was verified against. Holding it keeps
 	// its address, which is in the key, from being reused by another pool.
-	roots     *x509.CertPool
-	path      []*x509.Certificate
+	roots *x509.CertPool
+	// above is the path without its leaf, which a hit puts back: the
+	// cache outlives runs, and holding each target's parsed leaf would
+	// keep every one of them alive after its report dropped it. It is a
+	// copy, since a subslice would keep the leaf in its backing array.
+	above     []*x509.Certificate
 	notBefore time.Time
 	notAfter  time.Time
 }
