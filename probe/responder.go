@@ -126,7 +126,7 @@ const (
 
 // ResponderResult is the outcome of one query to one responder URL. It
 // is never changed once returned: a cached answer judged at a later time
-// is a new value.
+// is the same value while its verdict holds, a new one once it changes.
 type ResponderResult struct {
 	URL       string
 	Method    string

@@ -252,3 +252,25 @@ func TestCompactReportsShareAnswers(t *testing.T) {
 		}
 	}
 }
+
+// TestAtSharesAnUnchangedVerdict: judging a verification again hands
+// back the same value while its verdict holds, and a new one, leaving
+// the old as it was, once time changes it.
+func TestAtSharesAnUnchangedVerdict(t *testing.T) {
+	p := testPKI(t)
+	v := verifyResponse(good(p.leaf), p.leaf.Cert, p.inter.Cert, now, VerifyPolicy{Skew: DefaultSkew})
+	if !v.Valid || v.At(now.Add(time.Hour)) != v {
+		t.Fatalf("valid %v; a valid verdict judged again an hour later is a new value", v.Valid)
+	}
+	later := v.At(now.Add(80 * time.Hour))
+	if later == v || later.Valid || later.failure != failExpired || !v.Valid || v.failure != failNone {
+		t.Errorf("after NextUpdate: same value %v, valid %v, failure %q; original valid %v", later == v, later.Valid, later.failure, v.Valid)
+	}
+	r := (&ResponderResult{URL: "http://r.test/", Response: v}).At(now)
+	if r.At(now.Add(time.Hour)) != r {
+		t.Error("a responder result judged again with the same verdict is a new value")
+	}
+	if expired := r.At(now.Add(80 * time.Hour)); expired == r || !hasReason(expired.Problems, ReasonResponseExpired) || len(r.Problems) != 0 {
+		t.Errorf("after NextUpdate: problems %v, original's %v", expired.Problems, r.Problems)
+	}
+}

@@ -136,7 +136,8 @@ func (p VerifyPolicy) maxAge() time.Duration {
 // Verification is the verdict on one DER OCSP response for one certificate.
 // Fields are filled as far as parsing got, so an expired response still
 // reports its times. A Verification is never changed once returned; a
-// verdict at a later time is a new value from At.
+// verdict at a later time comes from At: the same value while it holds,
+// a new one once it changes.
 type Verification struct {
 	ResponseStatus   ResponseStatus
 	CertStatus       CertStatus
