@@ -13,7 +13,8 @@ import (
 // intermediates, and often the same leaf behind many names; without it
 // every target keeps its own parsed copies, each holding on to the
 // handshake buffer it was parsed from. It also shares the compact form
-// of a responder answer between the reports that keep it (Compact).
+// of a responder answer, and of a chain certificate nothing was found
+// about, between the reports that keep them (Compact).
 // Entries are weak: a value no stored result uses any more is
 // collected. It is safe for concurrent use; a nil interner interns
 // nothing.
@@ -25,6 +26,9 @@ type CertInterner struct {
 	// two weak pointers are equal only if made from the same object, so
 	// a new answer at a reused address never finds an old copy.
 	compact weakMap[weak.Pointer[ResponderResult], ResponderResult]
+	// chainCerts are the compact reports' ChainCerts that hold nothing
+	// but a name, by value.
+	chainCerts weakMap[chainCertKey, ChainCert]
 }
 
 // NewCertInterner makes an empty interner.

@@ -11,7 +11,8 @@ package probe
 // r is not changed, and the compact report shares the values that need
 // no change with it. in, when not nil, also shares the compact form of
 // a responder answer between the reports of every target that received
-// it, as the pool shared the answer itself.
+// it, as the pool shared the answer itself, and one ChainCert between
+// the targets whose chains share a certificate nothing was found about.
 func (r *Report) Compact(in *CertInterner) *Report {
 	c := *r
 	c.Leaf = nil
@@ -23,13 +24,37 @@ func (r *Report) Compact(in *CertInterner) *Report {
 	c.Responders = compactAll(r.Responders, in.compactResponder)
 	c.Chain = compactAll(r.Chain, func(cc *ChainCert) *ChainCert {
 		if len(cc.OCSP) == 0 {
-			return cc
+			return in.shareChainCert(cc)
 		}
 		ccc := *cc
 		ccc.OCSP = compactAll(cc.OCSP, in.compactResponder)
 		return &ccc
 	})
 	return &c
+}
+
+// chainCertKey is a ChainCert that nothing was found about: no CRL
+// checked, no responder asked, no problem. Every target behind one
+// intermediate has the same, and so does every target serving one leaf.
+type chainCertKey struct {
+	depth           int
+	subject, serial string
+}
+
+// shareChainCert returns the one shared ChainCert equal to cc when cc
+// holds nothing but the certificate's name, else cc.
+func (ci *CertInterner) shareChainCert(cc *ChainCert) *ChainCert {
+	if ci == nil || cc.CRLs != nil || cc.OCSP != nil || cc.Problems != nil {
+		return cc
+	}
+	key := chainCertKey{cc.Depth, cc.Subject, cc.Serial}
+	ci.mu.Lock()
+	defer ci.mu.Unlock()
+	if shared := ci.chainCerts.get(key); shared != nil {
+		return shared
+	}
+	ci.chainCerts.put(key, cc)
+	return cc
 }
 
 // compactAll maps a slice to a new one of the same length and capacity,
