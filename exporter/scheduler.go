@@ -188,7 +188,9 @@ func (s *scheduler) run(st *targetState, first bool) {
 		// A run cut short by shutdown or a reload says nothing about the target.
 		return
 	}
-	s.store.record(st, rep, s.now())
+	// The store keeps the report until the next run, for every scrape
+	// and the status page; what only this run needed goes now.
+	s.store.record(st, rep.Compact(s.certs), s.now())
 	if !rep.Success {
 		s.logger.Warn("probe failed", "target", st.name, "reasons", reasonList(rep.Failures), "detail", rep.Failures[0].String())
 	} else {

@@ -16,7 +16,10 @@ import (
 // results is what the agent remembers about one target: its
 // configuration, its last report and its run counters.
 type results struct {
-	target   *config.Target
+	target *config.Target
+	// last is the last run's report: for a scheduled target in the
+	// compact form the scheduler stores (probe.Report.Compact), with no
+	// certificates and no raw bytes; whole in a /probe registry.
 	last     *probe.Report
 	finished time.Time
 	success  float64

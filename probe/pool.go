@@ -112,9 +112,7 @@ func (p *ResponderPool) Query(ctx context.Context, req ResponderRequest) *Respon
 		return p.queryAlone(ctx, req)
 	}
 	if cached := p.cached(key); cached != nil {
-		res := cached.At(p.now())
-		res.Cached = true
-		return res
+		return cached.At(p.now())
 	}
 	led := false
 	flight := p.flights.DoChan(key, func() (any, error) {
@@ -125,21 +123,25 @@ func (p *ResponderPool) Query(ctx context.Context, req ResponderRequest) *Respon
 		defer cancel()
 		release, err := p.limit.Acquire(ctx, req.URL)
 		if err != nil {
-			return slotTimeout(req.URL, err), nil
+			res := slotTimeout(req.URL, err)
+			return sharedFlight{fresh: res, shared: p.share(res)}, nil
 		}
 		defer release()
 		res := query(ctx, p.httpClient(), req)
+		f := sharedFlight{fresh: res, shared: p.share(res)}
 		if p.root.Err() == nil {
-			p.store(key, res)
+			p.store(key, f.shared)
 		}
-		return res, nil
+		return f, nil
 	})
 	select {
 	case done := <-flight:
-		res := done.Val.(*ResponderResult).At(p.now())
+		f := done.Val.(sharedFlight)
 		// led is written by the flight before it answers on the channel.
-		res.Cached = !led
-		return res
+		if led {
+			return f.fresh.At(p.now())
+		}
+		return f.shared.At(p.now())
 	case <-ctx.Done():
 		// Only this caller gave up: the shared query goes on, and what it
 		// finds is cached on its own merits.
@@ -147,6 +149,28 @@ func (p *ResponderPool) Query(ctx context.Context, req ResponderRequest) *Respon
 		res.addTransport(ReasonResponderTimeout, "gave up waiting for the responder: "+ctx.Err().Error())
 		return res.At(p.now())
 	}
+}
+
+// sharedFlight is what a query in flight hands its callers: the answer
+// as fetched, for the caller that asked, and the one result that every
+// caller that joined it, and the re-query cache, share.
+type sharedFlight struct {
+	fresh, shared *ResponderResult
+}
+
+// share is the form of an answer that callers other than the one that
+// fetched it receive: judged when the answer is in, as a lone query's
+// is, marked Cached, and without the bytes, which only the caller that
+// fetched them saves. Every target it serves then shares it until its
+// verdict changes, instead of keeping a copy each.
+func (p *ResponderPool) share(res *ResponderResult) *ResponderResult {
+	shared := res.At(p.now()).served(true)
+	if shared.DER == nil {
+		return shared
+	}
+	c := *shared
+	c.DER = nil
+	return &c
 }
 
 func (p *ResponderPool) queryAlone(ctx context.Context, req ResponderRequest) *ResponderResult {
@@ -176,7 +200,10 @@ func queryKey(req ResponderRequest) (string, bool) {
 	if req.Proxy != nil {
 		proxy = req.Proxy.String()
 	}
-	return fmt.Sprintf("%s|%s|%d|%s|%s|%q|%q", req.URL, req.Method, req.Origin, id.key(), policyKey(req.Policy), req.HostHeader, proxy), true
+	// Hashed: the cache holds a key per certificate asked about, a
+	// fleet's worth, and the spelled-out key runs to 200 bytes.
+	sum := sha256.Sum256(fmt.Appendf(nil, "%s|%s|%d|%s|%s|%q|%q", req.URL, req.Method, req.Origin, id.key(), policyKey(req.Policy), req.HostHeader, proxy))
+	return string(sum[:]), true
 }
 
 // policyKey keeps answers judged under different trust settings apart:

@@ -126,7 +126,7 @@ const (
 
 // ResponderResult is the outcome of one query to one responder URL. It
 // is never changed once returned: a cached answer judged at a later time
-// is a new value.
+// is the same value while its verdict holds, a new one once it changes.
 type ResponderResult struct {
 	URL       string
 	Method    string
@@ -142,7 +142,9 @@ type ResponderResult struct {
 	ResponseStatus ResponseStatus
 	Response       *Verification
 	// DER is the body of an HTTP 200 answer as received, for saving it
-	// (`check --response-out`, like `openssl ocsp -respout`).
+	// (`check --response-out`, like `openssl ocsp -respout`). An answer a
+	// pool shares with callers other than the one that fetched it
+	// (Cached) has none: it keeps what the verdict needs, not the bytes.
 	DER   []byte
 	Nonce NonceState
 	// Up is true when the URL answered with a successful, well-formed
@@ -153,6 +155,8 @@ type ResponderResult struct {
 	// transport holds the problems that do not change with time; the
 	// verification's are judged again at each use.
 	transport []Problem
+	// judged: Problems holds the verdict of Response as it stands.
+	judged bool
 }
 
 // Responder sends one query to one responder. It never retries: a probe
@@ -253,14 +257,35 @@ func (r *ResponderResult) addTransport(reason Reason, detail string) {
 	r.transport = append(r.transport, Problem{Reason: reason, Detail: detail})
 }
 
-// At returns the result with its verification judged as of now.
+// At returns the result with its verification judged as of now: r
+// itself when that verdict is the one r already holds, so the targets
+// that share an answer share one result.
 func (r *ResponderResult) At(now time.Time) *ResponderResult {
-	c := *r
-	c.Problems = append([]Problem(nil), r.transport...)
+	var v *Verification
 	if r.Response != nil {
-		c.Response = r.Response.At(now)
-		c.Problems = append(c.Problems, c.Response.problems(responseReasons, ReasonResponseRevoked, ReasonResponseUnknown)...)
+		v = r.Response.At(now)
 	}
+	if r.judged && v == r.Response {
+		return r
+	}
+	c := *r
+	c.judged = true
+	c.Problems = append([]Problem(nil), r.transport...)
+	if v != nil {
+		c.Response = v
+		c.Problems = append(c.Problems, v.problems(responseReasons, ReasonResponseRevoked, ReasonResponseUnknown)...)
+	}
+	return &c
+}
+
+// served returns r marked as served again (Cached) or not, copying it
+// only when the mark changes.
+func (r *ResponderResult) served(cached bool) *ResponderResult {
+	if r.Cached == cached {
+		return r
+	}
+	c := *r
+	c.Cached = cached
 	return &c
 }
 

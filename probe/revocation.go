@@ -107,7 +107,14 @@ func isSelfSigned(c *x509.Certificate) bool {
 }
 
 func checkCert(ctx context.Context, spec TargetSpec, pool *ResponderPool, depth int, cert, issuer *x509.Certificate, crlFile []byte) *ChainCert {
-	cc := &ChainCert{Depth: depth, Subject: cert.Subject.String(), Serial: cert.SerialNumber.Text(16)}
+	// The facts come through the interner: every target behind one CA
+	// then shares its intermediate's subject and serial.
+	var in *CertInterner
+	if spec.Staple != nil {
+		in = spec.Staple.Interner
+	}
+	info := in.inspect(cert)
+	cc := &ChainCert{Depth: depth, Subject: info.Subject, Serial: info.SerialNumber}
 	ocspURLs, _ := usableURLs(cert.OCSPServer)
 	cdps := crl.DistributionPoints(cert)
 	where := ""

@@ -259,7 +259,7 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 	}
 	r.Chain = req.Interner.internAll(state.PeerCertificates)
 	r.Leaf = r.Chain[0]
-	r.Cert = InspectCert(r.Leaf)
+	r.Cert = req.Interner.inspect(r.Leaf)
 	r.inspectChain(req, serverName)
 
 	if len(state.OCSPResponse) == 0 {
@@ -292,7 +292,8 @@ func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 	key := chainKey(r.Chain, req.Roots, serverName, req.Issuer, req.SkipChainVerify)
 	if v := req.Cache.chain(key, req.Roots, now); v != nil {
 		r.Issuer, r.IssuerSource, r.ChainIncomplete = v.issuer, v.issuerSource, v.chainIncomplete
-		r.ChainVerified, r.ChainSkipped, r.ChainError, r.Path = v.chainVerified, v.chainSkipped, v.chainError, v.path
+		r.ChainVerified, r.ChainSkipped, r.ChainError = v.chainVerified, v.chainSkipped, v.chainError
+		r.Path = append(append(make([]*x509.Certificate, 0, 1+len(v.above)), r.Leaf), v.above...)
 		return
 	}
 	r.verifyChain(req, serverName, now)
@@ -302,7 +303,7 @@ func (r *StapleResult) inspectChain(req StapleRequest, serverName string) {
 	}
 	notBefore, notAfter := validityWindow(r.Chain, r.Path, configured)
 	req.Cache.storeChain(key, &chainVerdict{issuer: r.Issuer, issuerSource: r.IssuerSource, chainIncomplete: r.ChainIncomplete,
-		chainVerified: r.ChainVerified, chainSkipped: r.ChainSkipped, chainError: r.ChainError, path: r.Path,
+		chainVerified: r.ChainVerified, chainSkipped: r.ChainSkipped, chainError: r.ChainError, above: slices.Clone(r.Path[1:]),
 		roots: req.Roots, notBefore: notBefore, notAfter: notAfter})
 }
 

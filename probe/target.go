@@ -105,6 +105,7 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 
 	leaf, issuer := spec.Leaf, spec.Issuer
 	var path []*x509.Certificate
+	var cert *CertInfo
 	if spec.Staple != nil {
 		sreq := *spec.Staple
 		sreq.Now, sreq.Policy, sreq.Dial = spec.Now, spec.Policy, spec.Dial
@@ -115,14 +116,17 @@ func RunTarget(ctx context.Context, spec TargetSpec, pool *ResponderPool) *Repor
 		leaf, issuer = nil, nil
 		for _, e := range rep.Endpoints {
 			if e.Leaf != nil {
-				leaf, issuer, path = e.Leaf, e.Issuer, e.Path
+				leaf, issuer, path, cert = e.Leaf, e.Issuer, e.Path, e.Cert
 				break
 			}
 		}
 	}
 	if leaf != nil {
 		rep.Leaf = leaf
-		rep.Cert = InspectCert(leaf)
+		if cert == nil {
+			cert = InspectCert(leaf)
+		}
+		rep.Cert = cert
 	}
 	if spec.QueryResponder && leaf != nil {
 		urls, origin := spec.ResponderURLs, OriginConfigured

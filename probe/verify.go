@@ -136,7 +136,8 @@ func (p VerifyPolicy) maxAge() time.Duration {
 // Verification is the verdict on one DER OCSP response for one certificate.
 // Fields are filled as far as parsing got, so an expired response still
 // reports its times. A Verification is never changed once returned; a
-// verdict at a later time is a new value from At.
+// verdict at a later time comes from At: the same value while it holds,
+// a new one once it changes.
 type Verification struct {
 	ResponseStatus   ResponseStatus
 	CertStatus       CertStatus
@@ -263,7 +264,9 @@ func (v *Verification) check(der []byte, leaf, issuer *x509.Certificate) {
 	v.ProducedAt = basic.TBS.ProducedAt
 	for _, ext := range basic.TBS.Extensions {
 		if ext.Id.Equal(oidOCSPNonce) {
-			v.nonce = ext.Value
+			// A copy: the value points into der, which the cache and a
+			// compact report must not keep alive for a few bytes.
+			v.nonce = bytes.Clone(ext.Value)
 		}
 	}
 
@@ -465,34 +468,42 @@ func unknownCriticalExtension(response, single []pkix.Extension) (asn1.ObjectIde
 }
 
 // At judges the verification's time checks as of now and returns the
-// verdict as a new value; v itself never changes, so a cached result is
-// shared safely and judged again on each use.
+// verdict: v itself when v already holds that verdict, else a new value.
+// v never changes, so a cached result is shared safely and judged again
+// on each use; and every holder of an unchanged verdict shares one value
+// instead of keeping a copy each.
 func (v *Verification) At(now time.Time) *Verification {
+	f, detail := v.judge(now)
+	valid := f == failNone && v.CertStatus != ""
+	if f == v.failure && detail == v.detail && valid == v.Valid {
+		return v
+	}
 	c := *v
-	c.failure, c.detail = v.base, v.baseDetail
-	c.Valid = c.failure == failNone && c.CertStatus != ""
-	if !c.Valid {
-		return &c
+	c.failure, c.detail, c.Valid = f, detail, valid
+	return &c
+}
+
+// judge is the failure as of now: the one found before the time checks,
+// else the first time check that fails.
+func (v *Verification) judge(now time.Time) (failure, string) {
+	if v.base != failNone || v.CertStatus == "" {
+		return v.base, v.baseDetail
 	}
 	skew := v.policy.Skew
 	shifted := now.Add(skew)
 	switch {
-	case c.ThisUpdate.After(shifted):
-		c.setFailure(failNotYetValid, fmt.Sprintf("ThisUpdate %s is %s ahead of now", stamp(c.ThisUpdate), c.ThisUpdate.Sub(now).Round(time.Second)))
-	case c.NextUpdate == nil:
-		c.setFailure(failNoNextUpdate, fmt.Sprintf("no NextUpdate, ThisUpdate %s; RFC 5019 clients must reject it", stamp(c.ThisUpdate)))
-	case c.NextUpdate.Sub(c.ThisUpdate) > v.policy.maxAge():
-		c.setFailure(failTooLongLived, fmt.Sprintf("valid for %s from ThisUpdate, more than max_response_age %s", c.NextUpdate.Sub(c.ThisUpdate).Round(time.Second), v.policy.maxAge()))
-	case !shifted.Before(*c.NextUpdate):
-		c.setFailure(failExpired, fmt.Sprintf("NextUpdate %s was %s ago (skew allowance %s)", stamp(*c.NextUpdate), now.Sub(*c.NextUpdate).Round(time.Second), skew))
-	case c.Signer != nil && c.Signer.Kind != SignerIssuer && (now.After(c.Signer.NotAfter) || c.Signer.NotBefore.After(shifted)):
-		c.setFailure(failSignerExpired, fmt.Sprintf("%s signer %q is valid only %s to %s", c.Signer.Kind, c.Signer.Subject, stamp(c.Signer.NotBefore), stamp(c.Signer.NotAfter)))
+	case v.ThisUpdate.After(shifted):
+		return failNotYetValid, fmt.Sprintf("ThisUpdate %s is %s ahead of now", stamp(v.ThisUpdate), v.ThisUpdate.Sub(now).Round(time.Second))
+	case v.NextUpdate == nil:
+		return failNoNextUpdate, fmt.Sprintf("no NextUpdate, ThisUpdate %s; RFC 5019 clients must reject it", stamp(v.ThisUpdate))
+	case v.NextUpdate.Sub(v.ThisUpdate) > v.policy.maxAge():
+		return failTooLongLived, fmt.Sprintf("valid for %s from ThisUpdate, more than max_response_age %s", v.NextUpdate.Sub(v.ThisUpdate).Round(time.Second), v.policy.maxAge())
+	case !shifted.Before(*v.NextUpdate):
+		return failExpired, fmt.Sprintf("NextUpdate %s was %s ago (skew allowance %s)", stamp(*v.NextUpdate), now.Sub(*v.NextUpdate).Round(time.Second), skew)
+	case v.Signer != nil && v.Signer.Kind != SignerIssuer && (now.After(v.Signer.NotAfter) || v.Signer.NotBefore.After(shifted)):
+		return failSignerExpired, fmt.Sprintf("%s signer %q is valid only %s to %s", v.Signer.Kind, v.Signer.Subject, stamp(v.Signer.NotBefore), stamp(v.Signer.NotAfter))
 	}
-	return &c
-}
-
-func (v *Verification) setFailure(f failure, detail string) {
-	v.failure, v.detail, v.Valid = f, detail, false
+	return failNone, ""
 }
 
 // fail records a failure found before the time checks.

@@ -24,6 +24,9 @@ type VerifyCache struct {
 	max     int
 	staples map[[sha256.Size]byte]*Verification
 	chains  map[[sha256.Size]byte]*chainVerdict
+	// verdicts shares equal chain verdicts between keys: a chain served
+	// under many names is verified once per name, with the same outcome.
+	verdicts weakMap[verdictValue, chainVerdict]
 }
 
 // NewVerifyCache makes a cache of at most max entries (DefaultVerifyCacheEntries
@@ -78,12 +81,19 @@ func (c *VerifyCache) verify(der []byte, leaf, issuer *x509.Certificate, now tim
 	if !ok {
 		v = &Verification{policy: policy}
 		v.check(der, leaf, issuer)
+	}
+	// The cache keeps the latest verdict: At hands back that same value
+	// while it holds, so every target served this staple shares one.
+	judged := v.At(now)
+	if !ok || judged != v {
 		c.mu.Lock()
-		c.evictLocked()
-		c.staples[key] = v
+		if _, present := c.staples[key]; !present {
+			c.evictLocked()
+		}
+		c.staples[key] = judged
 		c.mu.Unlock()
 	}
-	return v.At(now)
+	return judged
 }
 
 // chainVerdict is what inspectChain concludes, and the interval in which
@@ -98,8 +108,12 @@ type chainVerdict struct {
 	chainError      string
 	// roots is the pool the chain was verified against. Holding it keeps
 	// its address, which is in the key, from being reused by another pool.
-	roots     *x509.CertPool
-	path      []*x509.Certificate
+	roots *x509.CertPool
+	// above is the path without its leaf, which a hit puts back: the
+	// cache outlives runs, and holding each target's parsed leaf would
+	// keep every one of them alive after its report dropped it. It is a
+	// copy, since a subslice would keep the leaf in its backing array.
+	above     []*x509.Certificate
 	notBefore time.Time
 	notAfter  time.Time
 }
@@ -141,7 +155,38 @@ func (c *VerifyCache) storeChain(key [sha256.Size]byte, v *chainVerdict) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.evictLocked()
+	if k, ok := v.value(); ok {
+		if shared := c.verdicts.get(k); shared != nil {
+			v = shared
+		} else {
+			c.verdicts.put(k, v)
+		}
+	}
 	c.chains[key] = v
+}
+
+// verdictValue is a chainVerdict as a comparable value, for paths of up
+// to maxSharedPath certificates above the leaf, which is every real one.
+type verdictValue struct {
+	issuer                                  *x509.Certificate
+	issuerSource, chainError                string
+	chainIncomplete, chainVerified, skipped bool
+	roots                                   *x509.CertPool
+	above                                   [maxSharedPath]*x509.Certificate
+	notBefore, notAfter                     time.Time
+}
+
+const maxSharedPath = 4
+
+func (v *chainVerdict) value() (verdictValue, bool) {
+	if len(v.above) > maxSharedPath {
+		return verdictValue{}, false
+	}
+	k := verdictValue{issuer: v.issuer, issuerSource: v.issuerSource, chainError: v.chainError,
+		chainIncomplete: v.chainIncomplete, chainVerified: v.chainVerified, skipped: v.chainSkipped,
+		roots: v.roots, notBefore: v.notBefore, notAfter: v.notAfter}
+	copy(k.above[:], v.above)
+	return k, true
 }
 
 // validityWindow is the interval in which every certificate is valid.

@@ -54,3 +54,24 @@ func TestInternerSharesCertificates(t *testing.T) {
 		t.Errorf("the two results hold separate copies: leaf %v, issuer %v", ra.Leaf == rb.Leaf, ra.Chain[1] == rb.Chain[1])
 	}
 }
+
+// TestChainVerdictsSharedBetweenNames: one chain verified for two names
+// with the same outcome is kept as one verdict under both keys.
+func TestChainVerdictsSharedBetweenNames(t *testing.T) {
+	p := testPKI(t)
+	srv := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{})
+	cache, certs, roots := NewVerifyCache(0), NewCertInterner(), p.root.Pool()
+	for _, name := range []string{"localhost", "127.0.0.1"} {
+		r := Staple(context.Background(), StapleRequest{Endpoint: srv.Addr, ServerName: name, Roots: roots, Now: frozen, Cache: cache, Interner: certs})[0]
+		if !r.ChainVerified {
+			t.Fatalf("%s: %s", name, r.ChainError)
+		}
+	}
+	var verdicts []*chainVerdict
+	for _, v := range cache.chains {
+		verdicts = append(verdicts, v)
+	}
+	if len(verdicts) != 2 || verdicts[0] != verdicts[1] {
+		t.Errorf("%d chain entries; shared: %v", len(verdicts), len(verdicts) == 2 && verdicts[0] == verdicts[1])
+	}
+}
