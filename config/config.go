@@ -138,6 +138,10 @@ type Target struct {
 	IPFamily           string `toml:"ip_family"`
 	TLSMinVersion      string `toml:"tls_min_version"`
 	TLSMaxVersion      string `toml:"tls_max_version"`
+	// TLSGroups are the key-exchange groups offered, in order; nil means
+	// Go's default, which leads with the X25519MLKEM768 hybrid as
+	// browsers do.
+	TLSGroups []string `toml:"tls_groups"`
 	// ProxyURL is an http:// proxy the endpoint is reached through with
 	// CONNECT; it carries the target's OCSP queries too.
 	ProxyURL string `toml:"proxy_url"`
@@ -159,6 +163,7 @@ type Target struct {
 	startTLS       starttls.Protocol
 	clientCert     []tls.Certificate
 	tlsMin, tlsMax uint16
+	tlsGroups      []tls.CurveID
 	proxy          *url.URL
 }
 
@@ -594,6 +599,7 @@ func fingerprint(t *Target, c *Config) string {
 	str(t.ResponderSignerFile, t.CRL, string(t.startTLS), t.ClientCertFile, t.ClientKeyFile)
 	flag(t.InsecureSkipVerify)
 	str(t.IPFamily, t.TLSMinVersion, t.TLSMaxVersion, t.ProxyURL, t.ResponderHost)
+	list(t.TLSGroups)
 	// A target without its own ca_file inherits the global one, so that
 	// file's path and contents are the target's too.
 	flag(t.CAFile == "")
@@ -650,7 +656,7 @@ func (t *Target) Spec(c *Config, now func() time.Time, userAgent string, resolve
 		spec.Staple = &probe.StapleRequest{Endpoint: t.Endpoint, ServerName: t.ServerName, Roots: t.roots,
 			Issuer: t.issuer, AllAddresses: t.Addresses == "all", Resolver: resolver, ALPN: t.ALPN,
 			StartTLS: t.startTLS, ClientCertificates: t.clientCert, SkipChainVerify: t.InsecureSkipVerify,
-			Family: ipFamilies[t.IPFamily], TLSMinVersion: t.tlsMin, TLSMaxVersion: t.tlsMax, Proxy: t.proxy}
+			Family: ipFamilies[t.IPFamily], TLSMinVersion: t.tlsMin, TLSMaxVersion: t.tlsMax, Groups: t.tlsGroups, Proxy: t.proxy}
 	}
 	return spec
 }

@@ -61,6 +61,14 @@ var sdParams = map[string]func(t *Target, v string) error{
 	"tls_min_version": func(t *Target, v string) error { t.TLSMinVersion = v; return nil },
 	"tls_max_version": func(t *Target, v string) error { t.TLSMaxVersion = v; return nil },
 	"responder_host":  func(t *Target, v string) error { t.ResponderHost = v; return nil },
+	// A label holds one string: the groups are comma-separated.
+	"tls_groups": func(t *Target, v string) error {
+		t.TLSGroups = strings.Split(v, ",")
+		for i := range t.TLSGroups {
+			t.TLSGroups[i] = strings.TrimSpace(t.TLSGroups[i])
+		}
+		return nil
+	},
 }
 
 // SDParams lists the keys a file_sd __param_ label may set, for the docs.

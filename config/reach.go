@@ -8,15 +8,32 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/ocspwatch/ocspwatch/probe"
 	"github.com/ocspwatch/ocspwatch/probe/starttls"
 )
 
 // The keys that say how an endpoint is reached: STARTTLS, client
-// certificates, address family, TLS versions and a CONNECT proxy.
+// certificates, address family, TLS versions and groups, and a CONNECT
+// proxy.
 
 var ipFamilies = map[string]probe.IPFamily{"any": probe.IPAny, "ipv4": probe.IPv4, "ipv6": probe.IPv6}
+
+// tlsGroups are the key-exchange groups tls_groups may name, by their
+// IANA names (OpenSSL's -groups takes the same).
+var tlsGroups = map[string]tls.CurveID{
+	"X25519MLKEM768": tls.X25519MLKEM768,
+	"X25519":         tls.X25519,
+	"P-256":          tls.CurveP256,
+	"P-384":          tls.CurveP384,
+	"P-521":          tls.CurveP521,
+}
+
+// TLSGroupNames lists the names tls_groups accepts, for errors and docs.
+func TLSGroupNames() []string {
+	return []string{"X25519MLKEM768", "X25519", "P-256", "P-384", "P-521"}
+}
 
 var tlsVersions = map[string]uint16{
 	"1.0": tls.VersionTLS10,
@@ -68,6 +85,23 @@ func (t *Target) validateReach(fail func(key, format string, args ...any)) {
 	if t.TLSMaxVersion != "" {
 		if t.tlsMax, ok = tlsVersions[t.TLSMaxVersion]; !ok {
 			fail("tls_max_version", "%q is not 1.0, 1.1, 1.2 or 1.3", t.TLSMaxVersion)
+		}
+	}
+	if t.TLSGroups != nil {
+		t.tlsGroups = nil
+		if len(t.TLSGroups) == 0 {
+			fail("tls_groups", "is empty: no handshake can agree on a key exchange; leave it out for the default")
+		}
+		for _, name := range t.TLSGroups {
+			id, ok := tlsGroups[name]
+			switch {
+			case !ok:
+				fail("tls_groups", "%q is not one of %s", name, strings.Join(TLSGroupNames(), ", "))
+			case slices.Contains(t.tlsGroups, id):
+				fail("tls_groups", "%q is listed twice", name)
+			default:
+				t.tlsGroups = append(t.tlsGroups, id)
+			}
 		}
 	}
 	if t.tlsMin != 0 && t.tlsMax != 0 && t.tlsMin > t.tlsMax {

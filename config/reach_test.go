@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -54,6 +55,7 @@ insecure_skip_verify = true
 ip_family = "ipv6"
 tls_min_version = "1.2"
 tls_max_version = "1.3"
+tls_groups = ["X25519", "P-256"]
 responder_host = "ocsp.example"
 
 [[target]]
@@ -72,7 +74,8 @@ ca_file = "`+caFile+`"
 	mail := cfg.Targets[0].Spec(cfg, time.Now, "ua", nil)
 	s := mail.Staple
 	if s.StartTLS != starttls.SMTP || len(s.ClientCertificates) != 1 || !s.SkipChainVerify || s.Family != probe.IPv6 ||
-		s.TLSMinVersion != tls.VersionTLS12 || s.TLSMaxVersion != tls.VersionTLS13 || s.Proxy != nil || s.Roots == nil {
+		s.TLSMinVersion != tls.VersionTLS12 || s.TLSMaxVersion != tls.VersionTLS13 || s.Proxy != nil || s.Roots == nil ||
+		!slices.Equal(s.Groups, []tls.CurveID{tls.X25519, tls.CurveP256}) {
 		t.Errorf("mail staple request: %+v", s)
 	}
 	if mail.ResponderHost != "ocsp.example" {
@@ -114,6 +117,9 @@ func TestReachKeyErrors(t *testing.T) {
 		{name: "bad version", body: `tls_min_version = "TLS1.3"`, want: `target "a": tls_min_version: "TLS1.3" is not 1.0, 1.1, 1.2 or 1.3`},
 		{name: "min above max", body: "tls_min_version = \"1.3\"\ntls_max_version = \"1.2\"", want: `target "a": tls_min_version: 1.3 is above tls_max_version 1.2`},
 		{name: "max below the default min", body: `tls_max_version = "1.1"`, want: `target "a": tls_max_version: 1.1 is below the default minimum 1.2`},
+		{name: "unknown group", body: `tls_groups = ["x25519"]`, want: `target "a": tls_groups: "x25519" is not one of X25519MLKEM768, X25519, P-256, P-384, P-521`},
+		{name: "group twice", body: `tls_groups = ["X25519", "X25519"]`, want: `target "a": tls_groups: "X25519" is listed twice`},
+		{name: "no group", body: `tls_groups = []`, want: `target "a": tls_groups: is empty`},
 		{name: "https proxy", body: `proxy_url = "https://proxy.example"`, want: `target "a": proxy_url: "https://proxy.example" is not a proxy URL`},
 		{name: "proxy password kept out", body: `proxy_url = "socks5://u:hunter2@proxy.example"`, want: `u:xxxxx@proxy.example`},
 		{name: "proxy with ip_family", body: "proxy_url = \"http://proxy.example\"\nip_family = \"ipv4\"", want: `target "a": proxy_url: the proxy resolves the endpoint`},

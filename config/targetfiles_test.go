@@ -1,6 +1,7 @@
 package config
 
 import (
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"slices"
@@ -76,6 +77,7 @@ owner = "alice"
   labels:
     __param_name: mx
     __param_require_staple: false
+    __param_tls_groups: "X25519, P-256"
 `,
 	})
 	cfg, err := Load(filepath.Join(dir, "ocspwatch.toml"))
@@ -106,6 +108,8 @@ owner = "alice"
 	}
 	if mx := targetByName(cfg, "mx"); mx.RequireStaple != "false" || mx.Endpoint != "mx.example.net:25" {
 		t.Errorf("mx: require_staple %q endpoint %q: a YAML boolean label reads as its text", mx.RequireStaple, mx.Endpoint)
+	} else if groups := mx.Spec(cfg, time.Now, "ua", nil).Staple.Groups; !slices.Equal(groups, []tls.CurveID{tls.X25519, tls.CurveP256}) {
+		t.Errorf("mx: __param_tls_groups gave %v, want X25519 then P-256", groups)
 	}
 }
 

@@ -645,3 +645,38 @@ func TestResponderProxyAndHostHeader(t *testing.T) {
 		}
 	})
 }
+
+// By default a probe offers what crypto/tls offers, led by the
+// X25519MLKEM768 hybrid as browsers do, so a server that accepts only it
+// completes the handshake; Groups narrows the offer, and a server that
+// cannot agree on any offered group fails it.
+func TestKeyExchangeGroups(t *testing.T) {
+	p := testPKI(t)
+	hybridOnly := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{MinVersion: tls.VersionTLS13, Groups: []tls.CurveID{tls.X25519MLKEM768}})
+	p256Only := startTLS(t, p.leaf, good(p.leaf), testpki.ServerOptions{Groups: []tls.CurveID{tls.CurveP256}})
+	for _, tc := range []struct {
+		name   string
+		addr   string
+		groups []tls.CurveID
+		fails  bool
+	}{
+		{name: "default offer, hybrid-only server", addr: hybridOnly.Addr},
+		{name: "classical offer, hybrid-only server", addr: hybridOnly.Addr, groups: []tls.CurveID{tls.X25519, tls.CurveP256}, fails: true},
+		{name: "default offer, P-256-only server", addr: p256Only.Addr},
+		{name: "X25519 only, P-256-only server", addr: p256Only.Addr, groups: []tls.CurveID{tls.X25519}, fails: true},
+		{name: "P-256 offered, P-256-only server", addr: p256Only.Addr, groups: []tls.CurveID{tls.X25519, tls.CurveP256}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := stapleOnce(t, StapleRequest{Endpoint: tc.addr, ServerName: "localhost", Roots: p.root.Pool(), Groups: tc.groups})
+			if tc.fails {
+				if r.HandshakeOK || !slices.Equal(reasonsOf(r.Problems), []Reason{ReasonTLSHandshake}) {
+					t.Errorf("handshake %v, problems %v; want tls_handshake", r.HandshakeOK, r.Problems)
+				}
+				return
+			}
+			if !r.HandshakeOK || r.Staple == nil || !r.Staple.Valid {
+				t.Errorf("handshake %v, staple %+v, problems %v; want a valid staple", r.HandshakeOK, r.Staple, r.Problems)
+			}
+		})
+	}
+}

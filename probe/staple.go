@@ -41,6 +41,9 @@ type StapleRequest struct {
 	// TLSMinVersion and TLSMaxVersion bound the TLS versions offered;
 	// zero means TLS 1.2 and the library's highest.
 	TLSMinVersion, TLSMaxVersion uint16
+	// Groups are the key exchanges offered, in order; nil means crypto/tls's
+	// default, which offers the X25519MLKEM768 hybrid first, as browsers do.
+	Groups []tls.CurveID
 	// StartTLS is the plain-text dialogue run before the handshake;
 	// empty for TLS from the first byte.
 	StartTLS starttls.Protocol
@@ -239,6 +242,7 @@ func handshake(ctx context.Context, req StapleRequest, address, serverName strin
 		InsecureSkipVerify: true, //nolint:gosec // verified by hand in inspectChain
 		MinVersion:         cmp.Or(req.TLSMinVersion, tls.VersionTLS12),
 		MaxVersion:         req.TLSMaxVersion,
+		CurvePreferences:   req.Groups,
 		NextProtos:         req.ALPN,
 		Certificates:       req.ClientCertificates,
 	})

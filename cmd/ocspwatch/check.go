@@ -125,7 +125,7 @@ var flagNames = keyToFlag{
 	"alpn: ": "--alpn: ", "responder_signer_file: ": "--va-file: ",
 	"starttls: ": "--starttls: ", "client_cert_file: ": "--cert-file: ", "client_key_file: ": "--key-file: ",
 	"ip_family: ": "-4/-6: ", "tls_min_version: ": "--tls-min-version: ", "tls_max_version: ": "--tls-max-version: ",
-	"proxy_url: ": "--proxy: ", "responder_host: ": "--responder-host: ",
+	"tls_groups: ": "--tls-groups: ", "proxy_url: ": "--proxy: ", "responder_host: ": "--responder-host: ",
 }
 
 type keyToFlag map[string]string

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"strings"
+
 	"github.com/alecthomas/kingpin/v2"
 
 	"github.com/ocspwatch/ocspwatch/config"
@@ -18,6 +20,7 @@ type reachFlags struct {
 	ipv4, ipv6     bool
 	insecure       bool
 	tlsMin, tlsMax string
+	tlsGroups      string
 	proxyURL       string
 	responderHost  string
 }
@@ -35,6 +38,7 @@ func (f *reachFlags) register(cmd *kingpin.CmdClause) {
 	cmd.Flag("insecure", "Skip the chain verdict; the staple is still verified against its issuer.").BoolVar(&f.insecure)
 	enumVar(cmd, "tls-min-version", "Lowest TLS version to offer.", "", &f.tlsMin, "", "1.2", "1.3")
 	enumVar(cmd, "tls-max-version", "Highest TLS version to offer.", "", &f.tlsMax, "", "1.2", "1.3")
+	cmd.Flag("tls-groups", "Key-exchange groups to offer, comma-separated, in order ("+strings.Join(config.TLSGroupNames(), ", ")+"); Go's default, led by X25519MLKEM768, when unset.").PlaceHolder("LIST").StringVar(&f.tlsGroups)
 	cmd.Flag("proxy", "HTTP proxy to reach the endpoint through with CONNECT; it carries the OCSP queries too.").PlaceHolder("URL").StringVar(&f.proxyURL)
 	cmd.Flag("responder-host", "Host header for OCSP queries, like openssl ocsp -header Host=NAME.").PlaceHolder("NAME").StringVar(&f.responderHost)
 }
@@ -45,6 +49,9 @@ func (f *reachFlags) apply(t *config.Target) {
 	t.StartTLS, t.ClientCertFile, t.ClientKeyFile = f.starttls, f.certFile, f.keyFile
 	t.InsecureSkipVerify, t.TLSMinVersion, t.TLSMaxVersion = f.insecure, f.tlsMin, f.tlsMax
 	t.ProxyURL, t.ResponderHost = f.proxyURL, f.responderHost
+	if f.tlsGroups != "" {
+		t.TLSGroups = strings.Split(f.tlsGroups, ",")
+	}
 	switch {
 	case f.ipv4 && !f.ipv6:
 		t.IPFamily = "ipv4"

@@ -165,6 +165,9 @@ type ServerOptions struct {
 	// RequireALPN refuses a handshake whose ClientHello does not offer
 	// this protocol, as grpc-go does for "h2".
 	RequireALPN string
+	// Groups limits the key exchanges the server accepts, as a server
+	// built without ML-KEM (OpenSSL 3.0) does.
+	Groups []tls.CurveID
 }
 
 // TLSServer is a TLS server on 127.0.0.1 that completes handshakes and
@@ -186,8 +189,9 @@ func NewTLSServer(leaf *Cert, staple []byte, opts ServerOptions) (*TLSServer, er
 	s := &TLSServer{}
 	s.SetStaple(staple)
 	cfg := &tls.Config{
-		MinVersion: opts.MinVersion,
-		MaxVersion: opts.MaxVersion,
+		MinVersion:       opts.MinVersion,
+		MaxVersion:       opts.MaxVersion,
+		CurvePreferences: opts.Groups,
 		GetCertificate: func(*tls.ClientHelloInfo) (*tls.Certificate, error) {
 			return &tls.Certificate{Certificate: chain, PrivateKey: leaf.Key, OCSPStaple: *s.staple.Load()}, nil
 		},
