@@ -2,6 +2,7 @@ package exporter
 
 import (
 	"bufio"
+	"bytes"
 	"cmp"
 	"compress/gzip"
 	"io"
@@ -90,23 +91,34 @@ func (r *renderer) add(group []sample) error {
 
 func (r *renderer) done() *rendered { return renderSamples(r.samples, r.region) }
 
+// renderScratch holds the buffers a rendering grows, so that what a
+// target keeps is an exact-size copy: 50,000 targets keep their series
+// for as long as they run, and append's doubling would waste a third.
+type renderScratch struct {
+	text []byte
+	segs []segment
+}
+
+var renderScratches = sync.Pool{New: func() any { return new(renderScratch) }}
+
 func renderSamples(group []sample, region string) *rendered {
 	slices.SortStableFunc(group, func(a, b sample) int {
 		return cmp.Compare(familyIndex[a.def.Name], familyIndex[b.def.Name])
 	})
-	out := &rendered{region: region}
+	scratch := renderScratches.Get().(*renderScratch)
+	defer renderScratches.Put(scratch)
+	text, segs := scratch.text[:0], scratch.segs[:0]
 	for _, s := range group {
-		out.text = appendSample(out.text, s, region)
+		text = appendSample(text, s, region)
 		f := uint16(familyIndex[s.def.Name])
-		if n := len(out.segs); n > 0 && out.segs[n-1].family == f {
-			out.segs[n-1].end = uint32(len(out.text))
+		if n := len(segs); n > 0 && segs[n-1].family == f {
+			segs[n-1].end = uint32(len(text))
 		} else {
-			out.segs = append(out.segs, segment{family: f, end: uint32(len(out.text))})
+			segs = append(segs, segment{family: f, end: uint32(len(text))})
 		}
 	}
-	out.text = slices.Clip(out.text)
-	out.segs = slices.Clip(out.segs)
-	return out
+	scratch.text, scratch.segs = text, segs
+	return &rendered{region: region, text: bytes.Clone(text), segs: slices.Clone(segs)}
 }
 
 type labelPair struct{ name, value string }
