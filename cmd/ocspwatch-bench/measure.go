@@ -258,7 +258,12 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	run.progress("ocsp_probes_total %.0f (%.0f failed); the servers counted %d agent handshakes", last.Success+last.Failure, last.Failure, res.ServerCountedProbes)
 	res.SkippedSteady = last.Skipped - first.Skipped
 	res.ScrapeBytes, res.Series = last.Bytes, last.Series
-	res.TLSDurationMeanSeconds, res.TLSDurationRuns = run.quietTLSDuration(last.Runs)
+	// One more scrape, untimed, reads every target's last run.
+	runs, err := scrapeMetrics(ctx, run.client, run.metricsURL, false, true)
+	if err != nil {
+		return nil, err
+	}
+	res.TLSDurationMeanSeconds, res.TLSDurationRuns = run.quietTLSDuration(runs.Runs)
 
 	if err := run.measureMemory(); err != nil {
 		return nil, err
@@ -474,7 +479,7 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	if err != nil {
 		return scrapeResult{}, err
 	}
-	s, err := scrapeMetrics(ctx, run.client, run.metricsURL, false, true)
+	s, err := scrapeMetrics(ctx, run.client, run.metricsURL, false, false)
 	if err != nil {
 		return s, err
 	}

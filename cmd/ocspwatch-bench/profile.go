@@ -29,7 +29,7 @@ func startCPUProfile(dir string, targets int) (stop func() error, err error) {
 }
 
 // writeHeapProfile writes the live heap (after the GC the memory figures
-// force), when dir is set.
+// force) and the goroutines, when dir is set.
 func writeHeapProfile(dir string, targets int) error {
 	if dir == "" {
 		return nil
@@ -42,5 +42,18 @@ func writeHeapProfile(dir string, targets int) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// What the goroutines were doing then: a live heap that holds more
+	// than the runs in flight need shows up here as their stacks.
+	g, err := os.Create(filepath.Join(dir, fmt.Sprintf("goroutines-%d.txt", targets)))
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup("goroutine").WriteTo(g, 1); err != nil {
+		g.Close()
+		return err
+	}
+	return g.Close()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
@@ -103,26 +104,28 @@ func scrapeMetrics(ctx context.Context, client *http.Client, url string, asProme
 	}
 	in := bufio.NewScanner(body)
 	in.Buffer(make([]byte, 64<<10), maxLine)
+	// Lines stay bytes: a string per line would cost the reader more than
+	// the agent spends writing them.
 	for in.Scan() {
-		line := in.Text()
+		line := in.Bytes()
 		r.Bytes += int64(len(line)) + 1
-		if line == "" || line[0] == '#' {
+		if len(line) == 0 || line[0] == '#' {
 			continue
 		}
 		r.Series++
 		switch {
-		case strings.HasPrefix(line, "ocsp_probes_total{"):
-			if strings.Contains(line, `result="success"`) {
+		case bytes.HasPrefix(line, probesTotal):
+			if bytes.Contains(line, successResult) {
 				r.Success += sampleValue(line)
 			} else {
 				r.Failure += sampleValue(line)
 			}
-		case strings.HasPrefix(line, "ocspwatch_probe_runs_skipped_total{"):
+		case bytes.HasPrefix(line, runsSkipped):
 			r.Skipped += sampleValue(line)
-		case r.Runs != nil && strings.HasPrefix(line, "ocsp_tls_duration_seconds{"):
-			r.run(line).TLSDuration += sampleValue(line)
-		case r.Runs != nil && strings.HasPrefix(line, "ocsp_probe_last_run_timestamp_seconds{"):
-			r.run(line).Finished = sampleValue(line)
+		case r.Runs != nil && bytes.HasPrefix(line, tlsDuration):
+			r.run(string(line)).TLSDuration += sampleValue(line)
+		case r.Runs != nil && bytes.HasPrefix(line, lastRun):
+			r.run(string(line)).Finished = sampleValue(line)
 		}
 	}
 	if err := in.Err(); err != nil {
@@ -143,9 +146,17 @@ func (c *countingReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+var (
+	probesTotal   = []byte("ocsp_probes_total{")
+	successResult = []byte(`result="success"`)
+	runsSkipped   = []byte("ocspwatch_probe_runs_skipped_total{")
+	tlsDuration   = []byte("ocsp_tls_duration_seconds{")
+	lastRun       = []byte("ocsp_probe_last_run_timestamp_seconds{")
+)
+
 // sampleValue is the value of a text-format sample without a timestamp.
-func sampleValue(line string) float64 {
-	v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+func sampleValue(line []byte) float64 {
+	v, err := strconv.ParseFloat(string(line[bytes.LastIndexByte(line, ' ')+1:]), 64)
 	if err != nil {
 		return 0
 	}
