@@ -56,7 +56,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	out := &constMetrics{ch: ch, region: region, live: c.agent == nil, descs: map[string]*prometheus.Desc{}}
 	e := newEmitter(out.send)
 	if c.agent != nil {
-		e.group("", func() { e.agent(cfg, health) })
+		e.group("", func() { e.agent(cfg, health, c.agent.sched.workers.waiting()) })
 	}
 	snaps := c.store.snapshot()
 	for _, s := range snaps {
@@ -101,9 +101,10 @@ func (c *collector) drop(kind, name string, err error) {
 }
 
 // agent emits the agent's own series.
-func (e *emitter) agent(cfg *config.Config, health reloadHealth) {
+func (e *emitter) agent(cfg *config.Config, health reloadHealth, queued int) {
 	if cfg != nil {
 		e.emit(mTargets, float64(len(cfg.Targets)))
+		e.emit(mRunsQueued, float64(queued))
 		shard := cfg.ShardOf()
 		e.emit(mShard, 1, strconv.Itoa(shard.Index), strconv.Itoa(shard.Count))
 	}

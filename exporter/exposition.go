@@ -258,7 +258,7 @@ func (a *Agent) expositionGroups() []*rendered {
 	c := &collector{store: a.store, agent: a, logger: a.logger}
 	own := &renderer{region: region}
 	e := newEmitter(own.add)
-	e.group("", func() { e.agent(cfg, health) })
+	e.group("", func() { e.agent(cfg, health, c.agent.sched.workers.waiting()) })
 
 	states := a.store.inOrder()
 	groups := make([]*rendered, 0, len(states)+2)

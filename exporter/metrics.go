@@ -70,6 +70,7 @@ var (
 	mReloadTime   = metricDef{"ocspwatch_config_last_reload_success_timestamp_seconds", "When the configuration was last loaded successfully.", prometheus.GaugeValue, nil}
 	mReloadsTotal = metricDef{"ocspwatch_config_reloads_total", "Configuration loads by result.", prometheus.CounterValue, []string{"result"}}
 	mTargets      = metricDef{"ocspwatch_targets", "Configured targets this agent runs (its shard's, when sharded).", prometheus.GaugeValue, nil}
+	mRunsQueued   = metricDef{"ocspwatch_probe_runs_queued", "Runs due but waiting for one of the max_concurrent_probes workers; a backlog that stays up means the agent cannot keep its targets' schedules.", prometheus.GaugeValue, nil}
 	mShard        = metricDef{"ocspwatch_shard_info", "The part of the fleet this agent runs: shard i of count; always 1.", prometheus.GaugeValue, []string{"shard", "count"}}
 	mDroppedTotal = metricDef{"ocspwatch_scrape_targets_dropped_total", "Times a target's or responder's series were left out of a scrape because they could not be exported consistently; the log says why.", prometheus.CounterValue, nil}
 )
@@ -82,7 +83,7 @@ var allMetrics = []metricDef{
 	mRespCertStatus, mRespNext, mRespRevoked,
 	mRespUp, mRespSuccess, mRespFailure, mRespHTTP, mRespPhase, mRespTotal, mRespStatus, mRespLastQuery,
 	mRespWindow, mRespMaxAge, mRespMaxAgePast, mRespNonce, mRespTargets,
-	mBuildInfo, mReloadOK, mReloadTime, mReloadsTotal, mTargets, mShard, mDroppedTotal,
+	mBuildInfo, mReloadOK, mReloadTime, mReloadsTotal, mTargets, mRunsQueued, mShard, mDroppedTotal,
 }
 
 // MetricNames lists every exported metric name, for documentation tests.

@@ -16,7 +16,7 @@ import (
 )
 
 // scheduler runs each target on its own schedule, never twice at once,
-// under a global concurrency limit, with every probe's context derived
+// on max_concurrent_probes workers, with every probe's context derived
 // from the agent's root context so shutdown stops probes in flight.
 type scheduler struct {
 	root      context.Context
@@ -37,18 +37,21 @@ type scheduler struct {
 	certs   *probe.CertInterner
 	jobs    *dispatcher
 	entries map[string]int
-	slots   chan struct{}
-	running sync.WaitGroup
+	workers *workers
+	// firstPasses tracks the goroutines pacing start-up passes.
+	firstPasses sync.WaitGroup
 }
 
 func newScheduler(root context.Context, st *store, pool *probe.ResponderPool, logger *slog.Logger, now func() time.Time, userAgent string, resolver *net.Resolver) *scheduler {
-	return &scheduler{
+	s := &scheduler{
 		root: root, store: st, pool: pool, logger: logger, now: now, userAgent: userAgent, resolver: resolver,
 		jobs:     newDispatcher(),
 		entries:  map[string]int{},
 		verdicts: probe.NewVerifyCache(0),
 		certs:    probe.NewCertInterner(),
 	}
+	s.workers = newWorkers(s.run)
+	return s
 }
 
 // apply installs a validated configuration. Unchanged targets keep their
@@ -57,10 +60,7 @@ func newScheduler(root context.Context, st *store, pool *probe.ResponderPool, lo
 func (s *scheduler) apply(cfg *config.Config) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.cfg == nil || s.cfg.MaxConcurrentProbes != cfg.MaxConcurrentProbes {
-		// Runs in flight release the slot channel they took.
-		s.slots = make(chan struct{}, cfg.MaxConcurrentProbes)
-	}
+	s.workers.setLimit(cfg.MaxConcurrentProbes)
 	s.cfg = cfg
 	s.pool.SetLimits(cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration)
 
@@ -71,20 +71,10 @@ func (s *scheduler) apply(cfg *config.Config) {
 		st.cancel()
 	}
 	for _, st := range added {
-		s.entries[st.name] = s.jobs.schedule(st.target.ParsedSchedule(), func() {
-			s.running.Add(1)
-			go func() {
-				defer s.running.Done()
-				s.run(st, false)
-			}()
-		})
+		s.entries[st.name] = s.jobs.schedule(st.target.ParsedSchedule(), func() { s.enqueue(st, false) })
 	}
 	if len(added) > 0 {
-		s.running.Add(1)
-		go func() {
-			defer s.running.Done()
-			s.firstPass(added)
-		}()
+		s.firstPasses.Go(func() { s.firstPass(added) })
 	}
 }
 
@@ -119,25 +109,19 @@ func (s *scheduler) firstPass(added []*targetState) {
 				return
 			}
 		}
-		if x.st.ctx.Err() != nil {
-			continue
-		}
-		s.running.Add(1)
-		go func() {
-			defer s.running.Done()
-			s.run(x.st, true)
-		}()
+		s.enqueue(x.st, true)
 	}
 }
 
 // start begins the cron loop; apply has already run every target once.
 func (s *scheduler) start() { s.jobs.start() }
 
-// stop ends scheduling and waits for runs in flight, which the cancelled
-// root context cuts short.
+// stop ends scheduling, drops the queued runs and waits for runs in
+// flight, which the cancelled root context cuts short.
 func (s *scheduler) stop() {
 	s.jobs.stop()
-	s.running.Wait()
+	s.firstPasses.Wait()
+	s.workers.stop()
 }
 
 // setCRLs installs the CRL cache the next runs use.
@@ -153,8 +137,9 @@ func (s *scheduler) config() *config.Config {
 	return s.cfg
 }
 
-// run is one scheduled run of one target.
-func (s *scheduler) run(st *targetState, first bool) {
+// enqueue queues one run of a target, scheduled or first, unless the
+// target's previous run is still queued or going.
+func (s *scheduler) enqueue(st *targetState, first bool) {
 	if st.ctx.Err() != nil {
 		return // removed or changed by a reload
 	}
@@ -169,20 +154,25 @@ func (s *scheduler) run(st *targetState, first bool) {
 		s.logger.Warn("run skipped: the previous run is still going", "target", st.name)
 		return
 	}
-	defer st.running.Store(false)
 	if first {
 		st.inFirstRun.Store(true)
+	}
+	s.workers.push(queuedRun{st: st, first: first})
+}
+
+// run is one run of one target, on a worker.
+func (s *scheduler) run(q queuedRun) {
+	st := q.st
+	defer st.running.Store(false)
+	if q.first {
 		defer st.inFirstRun.Store(false)
 	}
-	s.mu.Lock()
-	cfg, slots := s.cfg, s.slots
-	s.mu.Unlock()
-	select {
-	case slots <- struct{}{}:
-	case <-st.ctx.Done():
-		return
+	if st.ctx.Err() != nil {
+		return // removed or changed by a reload while queued
 	}
-	defer func() { <-slots }()
+	s.mu.Lock()
+	cfg := s.cfg
+	s.mu.Unlock()
 	rep := s.probe(st.ctx, st.target, cfg)
 	if st.ctx.Err() != nil {
 		// A run cut short by shutdown or a reload says nothing about the target.
