@@ -286,6 +286,10 @@ func (a *Agent) configAndHealth() (*config.Config, reloadHealth) {
 	return cfg, a.health
 }
 
+// QueuedRuns is how many due runs wait for a worker, as
+// ocspwatch_probe_runs_queued exports it.
+func (a *Agent) QueuedRuns() int { return a.sched.workers.waiting() }
+
 // Registry is what /metrics serves.
 func (a *Agent) Registry() *prometheus.Registry { return a.registry }
 
