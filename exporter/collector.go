@@ -64,18 +64,19 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 			c.drop("target", s.name, err)
 		}
 	}
-	c.shared(e, snaps)
+	c.shared(e, reportsOf(snaps))
 	e.group("", func() { e.totals(c.store, c.dropped()) })
 }
 
-// shared emits the series of the responders and CRLs the targets share.
-func (c *collector) shared(e *emitter, snaps []snapshot) {
-	for _, r := range sharedResponders(snaps) {
+// shared emits the series of the responders and CRLs the targets'
+// last reports share.
+func (c *collector) shared(e *emitter, reports []*probe.Report) {
+	for _, r := range sharedResponders(reports) {
 		if err := e.group(r.result.URL, func() { e.responder(r) }); err != nil {
 			c.drop("responder", r.result.URL, err)
 		}
 	}
-	for _, r := range sharedCRLs(snaps) {
+	for _, r := range sharedCRLs(reports) {
 		if err := e.group(r.result.URL, func() { e.crl(r) }); err != nil {
 			c.drop("CRL", r.result.URL, err)
 		}
@@ -354,15 +355,12 @@ type sharedResponder struct {
 }
 
 // sharedResponders picks one result per URL, so a responder shared by
-// thousands of targets is exported once. Snapshots come sorted by name,
-// so equal fetch times resolve the same way every scrape.
-func sharedResponders(snaps []snapshot) []sharedResponder {
+// thousands of targets is exported once. Reports come in target name
+// order, so equal fetch times resolve the same way every scrape.
+func sharedResponders(reports []*probe.Report) []sharedResponder {
 	byURL := map[string]*sharedResponder{}
-	for _, s := range snaps {
-		if s.last == nil {
-			continue
-		}
-		for _, r := range s.last.Responders {
+	for _, rep := range reports {
+		for _, r := range rep.Responders {
 			// Keyed as the label shows the URL: two URLs that differ only
 			// past the label's cap are one series, not a duplicate.
 			key := labelValue(r.URL)

@@ -99,14 +99,11 @@ type sharedCRL struct {
 	targets int
 }
 
-func sharedCRLs(snaps []snapshot) []sharedCRL {
+func sharedCRLs(reports []*probe.Report) []sharedCRL {
 	byURL := map[string]*sharedCRL{}
-	for _, s := range snaps {
-		if s.last == nil {
-			continue
-		}
+	for _, rep := range reports {
 		seen := map[string]bool{}
-		for _, c := range s.last.Chain {
+		for _, c := range rep.Chain {
 			for _, r := range c.CRLs {
 				if r.URL == "file" || r.Snapshot == nil {
 					continue

@@ -276,7 +276,7 @@ func (a *Agent) expositionGroups() []*rendered {
 	}
 	rest := &renderer{region: region}
 	e = newEmitter(rest.add)
-	c.shared(e, a.store.snapshot())
+	c.shared(e, a.store.lastReports())
 	e.group("", func() { e.totals(a.store, &a.scrapeDropped) })
 	return append(groups, rest.done())
 }

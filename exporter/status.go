@@ -34,7 +34,7 @@ func (a *Agent) serveStatus(w http.ResponseWriter, _ *http.Request) {
 		rows = append(rows, statusFor(s, now))
 	}
 	var responders []responderRow
-	for _, r := range sharedResponders(snaps) {
+	for _, r := range sharedResponders(reportsOf(snaps)) {
 		responders = append(responders, responderStatus(r))
 	}
 	slices.SortStableFunc(responders, func(x, y responderRow) int { return y.urgency - x.urgency })

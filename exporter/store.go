@@ -223,3 +223,29 @@ func (s *store) inOrder() []*targetState {
 	}
 	return s.sorted
 }
+
+// lastReports are the targets' last reports in name order, for the
+// series the targets share; a scrape needs no more of the store.
+func (s *store) lastReports() []*probe.Report {
+	sorted := s.inOrder()
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*probe.Report, 0, len(sorted))
+	for _, st := range sorted {
+		if st.last != nil && s.states[st.name] == st {
+			out = append(out, st.last)
+		}
+	}
+	return out
+}
+
+// reportsOf are the snapshots' last reports, in their order.
+func reportsOf(snaps []snapshot) []*probe.Report {
+	out := make([]*probe.Report, 0, len(snaps))
+	for _, s := range snaps {
+		if s.last != nil {
+			out = append(out, s.last)
+		}
+	}
+	return out
+}
