@@ -35,7 +35,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	app.Terminate(nil)
 	app.HelpFlag.Short('h')
 	commands := map[string]command{}
-	for _, c := range []command{&benchCommand{}, &measureCommand{}, &serveCommand{}, &floorCommand{}} {
+	for _, c := range []command{&benchCommand{}, &measureCommand{}, &serveCommand{}, &floorCommand{}, &scrapeCommand{}} {
 		commands[c.register(app).FullCommand()] = c
 	}
 	selected, err := app.Parse(args)

@@ -171,7 +171,6 @@ type sizeRun struct {
 	logFile    string
 	agent      *exporter.Agent
 	metricsURL string
-	client     *http.Client
 	// agentWindows are the rounds' agent windows, when nothing but the
 	// agent ran.
 	agentWindows [][2]time.Time
@@ -185,7 +184,6 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 		res: &result{Targets: f.Targets, Addresses: f.listenAddresses(), Leaves: f.Leaves, TargetFiles: f.TargetFiles,
 			Schedule: "@every " + o.Schedule.String(), QueryResponder: o.QueryResponder, FloorPaced: o.FloorPaced,
 			ExpectedPerSecond: float64(f.Targets) / o.Schedule.Seconds()},
-		client: &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Minute},
 	}
 	res := run.res
 	res.LoadAverage[0] = loadAverage()
@@ -245,6 +243,14 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 		return nil, err
 	}
 
+	// An untimed scrape reads every target's last run while the runs of
+	// the last agent window are still the last ones.
+	runs, err := scrapeChild(ctx, run.stderr, run.metricsURL, false, true)
+	if err != nil {
+		return nil, err
+	}
+	res.TLSDurationMeanSeconds, res.TLSDurationRuns = run.quietTLSDuration(runs.Runs)
+
 	// The floor windows held the cores, and the agent has runs to catch
 	// up on; the steady state the scrape and memory bars speak of starts
 	// when they are done.
@@ -267,12 +273,6 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 	run.progress("ocsp_probes_total %.0f (%.0f failed); the servers counted %d agent handshakes", last.Success+last.Failure, last.Failure, res.ServerCountedProbes)
 	res.SkippedSteady = last.Skipped - first.Skipped
 	res.ScrapeBytes, res.Series = last.Bytes, last.Series
-	// One more scrape, untimed, reads every target's last run.
-	runs, err := scrapeMetrics(ctx, run.client, run.metricsURL, false, true)
-	if err != nil {
-		return nil, err
-	}
-	res.TLSDurationMeanSeconds, res.TLSDurationRuns = run.quietTLSDuration(runs.Runs)
 
 	if err := run.measureMemory(); err != nil {
 		return nil, err
@@ -502,7 +502,7 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	if err != nil {
 		return scrapeResult{}, err
 	}
-	s, err := scrapeMetrics(ctx, run.client, run.metricsURL, false, false)
+	s, err := scrapeChild(ctx, run.stderr, run.metricsURL, false, false)
 	if err != nil {
 		return s, err
 	}
@@ -514,7 +514,7 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	r.ScrapeSeconds = append(r.ScrapeSeconds, s.Seconds)
 	r.ScrapeCPUSeconds = append(r.ScrapeCPUSeconds, s.CPUSeconds)
 	r.ScrapeProbes = append(r.ScrapeProbes, c1.Total-c0.Total)
-	p, err := scrapeMetrics(ctx, run.client, run.metricsURL, true, false)
+	p, err := scrapeChild(ctx, run.stderr, run.metricsURL, true, false)
 	if err != nil {
 		return s, fmt.Errorf("scrape as Prometheus: %w", err)
 	}

@@ -5,12 +5,15 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/alecthomas/kingpin/v2"
 )
 
 // scrapeResult is one GET /metrics, read to the end, and the counters the
@@ -161,4 +164,52 @@ func sampleValue(line []byte) float64 {
 		return 0
 	}
 	return v
+}
+
+// scrapeCommand scrapes in a process of its own, as Prometheus does from
+// another host: reading and scanning 95 MB of exposition is work the
+// agent's process should not be charged with, nor share its cores with.
+type scrapeCommand struct {
+	url          string
+	asPrometheus bool
+	runs         bool
+}
+
+func (c *scrapeCommand) register(app *kingpin.Application) *kingpin.CmdClause {
+	cmd := app.Command("scrape", "Child process: GET /metrics once and print what the benchmark needs of it.").Hidden()
+	cmd.Flag("url", "The /metrics URL.").Required().StringVar(&c.url)
+	cmd.Flag("as-prometheus", "Ask for OpenMetrics, gzipped, as Prometheus does.").BoolVar(&c.asPrometheus)
+	cmd.Flag("runs", "Also read each target's last run.").BoolVar(&c.runs)
+	return cmd
+}
+
+func (c *scrapeCommand) run(_ io.Reader, stdout, stderr io.Writer) int {
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}, Timeout: 30 * time.Minute}
+	r, err := scrapeMetrics(context.Background(), client, c.url, c.asPrometheus, c.runs)
+	if err != nil {
+		fmt.Fprintf(stderr, "ocspwatch-bench scrape: %v\n", err)
+		return exitError
+	}
+	if err := json.NewEncoder(stdout).Encode(r); err != nil {
+		fmt.Fprintf(stderr, "ocspwatch-bench scrape: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
+// scrapeChild scrapes in a child process; CPUSeconds is this process's
+// (the agent's) meanwhile.
+func scrapeChild(ctx context.Context, stderr io.Writer, url string, asPrometheus, runs bool) (scrapeResult, error) {
+	args := []string{"scrape", "--url", url}
+	if asPrometheus {
+		args = append(args, "--as-prometheus")
+	}
+	if runs {
+		args = append(args, "--runs")
+	}
+	var r scrapeResult
+	cpu0 := processCPU()
+	err := runJSON(ctx, stderr, &r, args...)
+	r.CPUSeconds = processCPU() - cpu0
+	return r, err
 }
