@@ -6,6 +6,8 @@ import (
 	"crypto/x509"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"runtime"
 	"testing"
@@ -31,6 +33,7 @@ func BenchmarkScrape(b *testing.B) {
 	for _, n := range []int{1000, 10000, 50000} {
 		b.Run(fmt.Sprintf("targets=%d/cached", n), func(b *testing.B) { benchmarkScrape(b, n, true, false) })
 		b.Run(fmt.Sprintf("targets=%d/cached+gzip", n), func(b *testing.B) { benchmarkScrape(b, n, true, true) })
+		b.Run(fmt.Sprintf("targets=%d/http", n), func(b *testing.B) { benchmarkScrapeHTTP(b, n) })
 		b.Run(fmt.Sprintf("targets=%d/registry", n), func(b *testing.B) {
 			if n > 10000 && !testing.Verbose() {
 				b.Skip("the registry path takes seconds per scrape at this size; run with -v")
@@ -52,7 +55,33 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func benchmarkScrape(b *testing.B, targets int, cached, gzipped bool) {
+// benchmarkScrapeHTTP times GET /metrics through the agent's handler on
+// loopback, the body read and thrown away: the cached path plus net/http
+// and the kernel's TCP.
+func benchmarkScrapeHTTP(b *testing.B, targets int) {
+	a := scrapeBenchAgent(b, targets)
+	srv := httptest.NewServer(a.Handler())
+	defer srv.Close()
+	client := &http.Client{Transport: &http.Transport{DisableCompression: true}}
+	var n int64
+	b.ReportAllocs()
+	for b.Loop() {
+		resp, err := client.Get(srv.URL + "/metrics")
+		if err != nil {
+			b.Fatal(err)
+		}
+		n, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n), "bytes")
+}
+
+// scrapeBenchAgent is an agent that has not run, whose store holds targets
+// healthy targets, as BenchmarkScrape describes them.
+func scrapeBenchAgent(b *testing.B, targets int) *Agent {
 	path := b.TempDir() + "/empty.toml"
 	if err := os.WriteFile(path, []byte("region = \"eu\"\n"), 0o644); err != nil {
 		b.Fatal(err)
@@ -63,9 +92,9 @@ func benchmarkScrape(b *testing.B, targets int, cached, gzipped bool) {
 	}
 	// The configuration Run would apply, without probing anything.
 	a.sched.cfg = a.pending
+	st := a.store
 	now := testpki.Epoch
 	next := now.Add(3 * time.Hour)
-	st := a.store
 	st.setRegion("eu")
 	yes := true
 	for i := range targets {
@@ -92,6 +121,12 @@ func benchmarkScrape(b *testing.B, targets int, cached, gzipped bool) {
 		st.record(s, rep, now)
 	}
 	runtime.GC()
+	return a
+}
+
+func benchmarkScrape(b *testing.B, targets int, cached, gzipped bool) {
+	a := scrapeBenchAgent(b, targets)
+	st := a.store
 	var series, own int
 	var out countingWriter
 	b.ReportAllocs()
