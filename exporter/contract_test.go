@@ -122,8 +122,8 @@ func TestFleetTotalsNeverGoDown(t *testing.T) {
 		{name: "b's new state catches up with the old one", failing: []string{"b"}, wantConnect: 7},
 	} {
 		if step.targets != nil {
-			for _, s := range func() []*targetState { removed, _ := st.sync(t.Context(), step.targets); return removed }() {
-				s.cancel()
+			for _, s := range func() []*targetState { removed, _ := st.sync(step.targets); return removed }() {
+				s.retire()
 			}
 		}
 		for _, name := range step.failing {

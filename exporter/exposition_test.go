@@ -100,7 +100,7 @@ func TestInconsistentTargetIsLeftOutOfEveryScrape(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.store.sync(t.Context(), cfg.Targets)
+	a.store.sync(cfg.Targets)
 	ep := &probe.StapleResult{Address: "127.0.0.1:2", HandshakeOK: false}
 	a.store.record(a.store.get("good"), &probe.Report{Target: "good", Success: true}, testpki.Epoch)
 	// The same address twice would export its series twice.

@@ -64,11 +64,11 @@ func (s *scheduler) apply(cfg *config.Config) {
 	s.cfg = cfg
 	s.pool.SetLimits(cfg.Responder.PerHostConcurrency, cfg.Responder.MinInterval.Duration)
 
-	removed, added := s.store.sync(s.root, cfg.Targets)
+	removed, added := s.store.sync(cfg.Targets)
 	for _, st := range removed {
 		s.jobs.remove(s.entries[st.name])
 		delete(s.entries, st.name)
-		st.cancel()
+		st.retire()
 	}
 	for _, st := range added {
 		s.entries[st.name] = s.jobs.schedule(st.target.ParsedSchedule(), func() { s.enqueue(st, false) })
@@ -140,8 +140,8 @@ func (s *scheduler) config() *config.Config {
 // enqueue queues one run of a target, scheduled or first, unless the
 // target's previous run is still queued or going.
 func (s *scheduler) enqueue(st *targetState, first bool) {
-	if st.ctx.Err() != nil {
-		return // removed or changed by a reload
+	if st.retired() || s.root.Err() != nil {
+		return
 	}
 	if !st.running.CompareAndSwap(false, true) {
 		// A tick that lands on the target's first run, or a first run
@@ -167,14 +167,17 @@ func (s *scheduler) run(q queuedRun) {
 	if q.first {
 		defer st.inFirstRun.Store(false)
 	}
-	if st.ctx.Err() != nil {
+	ctx, end, ok := st.startRun(s.root)
+	if !ok {
 		return // removed or changed by a reload while queued
 	}
 	s.mu.Lock()
 	cfg := s.cfg
 	s.mu.Unlock()
-	rep := s.probe(st.ctx, st.target, cfg)
-	if st.ctx.Err() != nil {
+	rep := s.probe(ctx, st.target, cfg)
+	cut := ctx.Err() != nil
+	end()
+	if cut {
 		// A run cut short by shutdown or a reload says nothing about the target.
 		return
 	}

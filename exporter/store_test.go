@@ -43,9 +43,8 @@ func stateNames(states []*targetState) []string {
 // each target.
 func TestStoreSync(t *testing.T) {
 	s := newStore()
-	ctx := t.Context()
 	abc := parseTargets(t, "a", "b", "c")
-	removed, added := s.sync(ctx, abc)
+	removed, added := s.sync(abc)
 	if len(removed) != 0 || !slices.Equal(stateNames(added), []string{"a", "b", "c"}) {
 		t.Fatalf("first sync: removed %v added %v", stateNames(removed), stateNames(added))
 	}
@@ -88,7 +87,7 @@ func TestStoreSync(t *testing.T) {
 		},
 	}
 	for _, step := range steps {
-		removed, added := s.sync(ctx, step.targets)
+		removed, added := s.sync(step.targets)
 		if got := stateNames(removed); !slices.Equal(got, step.removed) {
 			t.Errorf("%s: removed %v, want %v", step.name, got, step.removed)
 		}
