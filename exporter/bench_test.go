@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/common/expfmt"
@@ -150,6 +151,12 @@ func benchmarkScrape(b *testing.B, targets int, cached, gzipped bool) {
 			}
 		}
 		b.ReportMetric(float64(out.n), "bytes")
+		kept := 0
+		for _, s := range st.states {
+			r := s.exposition.Load()
+			kept += cap(r.text) + cap(r.segs)*int(unsafe.Sizeof(segment{}))
+		}
+		b.ReportMetric(float64(kept)/float64(targets), "kept-B/target")
 		return
 	}
 	reg := prometheus.NewRegistry()

@@ -124,7 +124,10 @@ func renderSamples(group []sample, region string) *rendered {
 type labelPair struct{ name, value string }
 
 // appendSample writes one sample line as client_golang's text encoder
-// does: labels sorted by name, region among them.
+// does, labels sorted by name, region among them, but without the
+// metric's name: the family's segment implies it and writeFamilies puts
+// it back, which keeps a third of every target's kept series out of the
+// heap.
 func appendSample(b []byte, s sample, region string) []byte {
 	var buf [24]labelPair
 	pairs := buf[:0]
@@ -135,7 +138,6 @@ func appendSample(b []byte, s sample, region string) []byte {
 		pairs = append(pairs, labelPair{"region", region})
 	}
 	slices.SortFunc(pairs, func(a, b labelPair) int { return strings.Compare(a.name, b.name) })
-	b = append(b, s.def.Name...)
 	if len(pairs) > 0 {
 		b = append(b, '{')
 		for i, p := range pairs {
@@ -238,11 +240,29 @@ func writeFamilies(w *bufio.Writer, groups []*rendered, openMetrics bool) error 
 			if c > 0 {
 				start = g.segs[c-1].end
 			}
-			if _, err := w.Write(g.text[start:g.segs[c].end]); err != nil {
+			if err := writeLines(w, m.Name, g.text[start:g.segs[c].end]); err != nil {
 				return err
 			}
 			cursor[i]++
 		}
+	}
+	return nil
+}
+
+// writeLines writes a segment's lines, each after the metric's name.
+func writeLines(w *bufio.Writer, name string, lines []byte) error {
+	for len(lines) > 0 {
+		end := bytes.IndexByte(lines, '\n') + 1
+		if end == 0 {
+			end = len(lines)
+		}
+		if _, err := w.WriteString(name); err != nil {
+			return err
+		}
+		if _, err := w.Write(lines[:end]); err != nil {
+			return err
+		}
+		lines = lines[end:]
 	}
 	return nil
 }
