@@ -243,14 +243,6 @@ func measure(ctx context.Context, f fleet, o measureOptions, stderr io.Writer) (
 		return nil, err
 	}
 
-	// An untimed scrape reads every target's last run while the runs of
-	// the last agent window are still the last ones.
-	runs, err := scrapeChild(ctx, run.stderr, run.metricsURL, false, true)
-	if err != nil {
-		return nil, err
-	}
-	res.TLSDurationMeanSeconds, res.TLSDurationRuns = run.quietTLSDuration(runs.Runs)
-
 	// The floor windows held the cores, and the agent has runs to catch
 	// up on; the steady state the scrape and memory bars speak of starts
 	// when they are done.
@@ -392,6 +384,16 @@ func (run *sizeRun) round(ctx context.Context, r int) error {
 	run.agentWindows = append(run.agentWindows, [2]time.Time{start, time.Now()})
 	res.AgentCPUPerProbe = append(res.AgentCPUPerProbe, perProbe)
 	res.AgentProbesPerSecond = append(res.AgentProbesPerSecond, probeRate)
+	if r == rounds-1 {
+		// An untimed scrape reads every target's last run while the last
+		// agent window's runs are still the last ones: after the floor
+		// window, a short schedule would have replaced them all.
+		runs, err := scrapeChild(ctx, run.stderr, run.metricsURL, false, true)
+		if err != nil {
+			return err
+		}
+		res.TLSDurationMeanSeconds, res.TLSDurationRuns = run.quietTLSDuration(runs.Runs)
+	}
 
 	rate := 0.0
 	if run.opts.FloorPaced {
@@ -502,7 +504,16 @@ func (run *sizeRun) scrape(ctx context.Context) (scrapeResult, error) {
 	if err != nil {
 		return scrapeResult{}, err
 	}
+	// Each scrape's profile replaces the last: the file holds the last
+	// steady-state scrape, probing included.
+	stopProfile, err := startCPUProfileNamed(run.opts.ProfileDir, fmt.Sprintf("scrape-%d.pprof", run.fleet.Targets))
+	if err != nil {
+		return scrapeResult{}, err
+	}
 	s, err := scrapeChild(ctx, run.stderr, run.metricsURL, false, false)
+	if perr := stopProfile(); perr != nil && err == nil {
+		err = perr
+	}
 	if err != nil {
 		return s, err
 	}

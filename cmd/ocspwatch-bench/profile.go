@@ -11,10 +11,14 @@ import (
 // rounds, when dir is set: the work behind "CPU per probe" (the floor runs
 // in its own process). Profiling adds a few percent to the CPU figures.
 func startCPUProfile(dir string, targets int) (stop func() error, err error) {
+	return startCPUProfileNamed(dir, fmt.Sprintf("cpu-%d.pprof", targets))
+}
+
+func startCPUProfileNamed(dir, name string) (stop func() error, err error) {
 	if dir == "" {
 		return func() error { return nil }, nil
 	}
-	f, err := os.Create(filepath.Join(dir, fmt.Sprintf("cpu-%d.pprof", targets)))
+	f, err := os.Create(filepath.Join(dir, name))
 	if err != nil {
 		return nil, err
 	}
