@@ -321,15 +321,7 @@ func TestLoaderReusesUnchangedFiles(t *testing.T) {
 		"t/a.toml":       "[[target]]\nname = \"a\"\nendpoint = \"a.example:443\"\nca_file = \"" + pki.root + "\"\n",
 		"t/b.toml":       "[[target]]\nname = \"b\"\nendpoint = \"b.example:443\"\n",
 	})
-	var l Loader
-	load := func() *Config {
-		t.Helper()
-		cfg, err := l.Load(main)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
+	l, load := loaderFor(t, main)
 	first := load()
 	a, b := targetByName(first, "a"), targetByName(first, "b")
 
@@ -518,15 +510,7 @@ func TestLoaderReusesAnUnchangedMainFile(t *testing.T) {
 	main := filepath.Join(dir, "ocspwatch.toml")
 	text := "ca_file = \"" + pki.root + "\"\nshard = \"0/1\"\ntarget_files = [\"t/*.json\"]\n\n[labels]\nteam = \"x\"\n\n[[target]]\nname = \"m\"\nendpoint = \"m.example:443\"\n"
 	writeFiles(t, dir, map[string]string{"ocspwatch.toml": text, "t/a.json": `[{"targets": ["a.example:443"]}]`})
-	var l Loader
-	load := func() *Config {
-		t.Helper()
-		cfg, err := l.Load(main)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cfg
-	}
+	l, load := loaderFor(t, main)
 	first := load()
 	m := targetByName(first, "m")
 	second := load()
@@ -561,5 +545,19 @@ func TestLoaderReusesAnUnchangedMainFile(t *testing.T) {
 	writeFiles(t, dir, map[string]string{"t/a.json": `[{"targets": ["a.example:443"], "labels": {"__param_name": "m"}}]`})
 	if _, err := l.Load(main); err == nil || !strings.Contains(err.Error(), `target "m": name: duplicates the target at `+main+`:9`) {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// loaderFor returns a Loader and a function that loads path with it, as
+// the agent reloads, failing the test on an error.
+func loaderFor(t *testing.T, path string) (*Loader, func() *Config) {
+	l := new(Loader)
+	return l, func() *Config {
+		t.Helper()
+		cfg, err := l.Load(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cfg
 	}
 }

@@ -177,14 +177,7 @@ func TestCommandLine(t *testing.T) {
 // targets spread over the addresses.
 func TestFleetConfigLoads(t *testing.T) {
 	dir := t.TempDir()
-	root := filepath.Join(dir, "root.pem")
-	ca, err := testpki.NewRoot("Bench Test Root", testpki.ECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(root, ca.PEM(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := writeRoot(t, dir)
 	f := fleet{Targets: 600, Addresses: 260, Port: 8443, Leaves: 3}
 	cfg, err := config.Parse(f.config(configOptions{
 		RootFile:       root,
@@ -228,14 +221,7 @@ func TestFleetConfigLoads(t *testing.T) {
 // as from the single file, and changing one target rewrites one file.
 func TestFleetTargetFilesLayout(t *testing.T) {
 	dir := t.TempDir()
-	root := filepath.Join(dir, "root.pem")
-	ca, err := testpki.NewRoot("Bench Test Root", testpki.ECDSAP256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(root, ca.PEM(), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	root := writeRoot(t, dir)
 	f := fleet{Targets: 600, Addresses: 260, Port: 8443, Leaves: 1, TargetFiles: 7}
 	o := configOptions{RootFile: root, Schedule: time.Minute, ChangedTarget: -1, AllowLoopback: true}
 	single, err := config.Parse(f.config(o), filepath.Join(dir, mainFile))
@@ -290,4 +276,19 @@ func TestFleetTargetFilesLayout(t *testing.T) {
 	if got := defaultTargetFiles(50000); got != 50 {
 		t.Errorf("defaultTargetFiles(50000) = %d, want 50", got)
 	}
+}
+
+// writeRoot writes a test root certificate into dir, for the configs the
+// benchmark writes to name as their ca_file.
+func writeRoot(t *testing.T, dir string) string {
+	t.Helper()
+	root := filepath.Join(dir, "root.pem")
+	ca, err := testpki.NewRoot("Bench Test Root", testpki.ECDSAP256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(root, ca.PEM(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
 }
