@@ -39,10 +39,15 @@ var labelNameRE = regexp.MustCompile(`^[a-zA-Z_][a-zA-Z0-9_]*$`)
 var reservedLabelNames = []string{
 	"target", "address", "responder", "region", "reason", "result", "status", "phase",
 	"endpoint", "server_name", "serial", "subject", "issuer", "not_after", "fingerprint_sha256",
-	"must_staple", "staple_required", "posture", "tls_version", "chain_incomplete",
+	"must_staple", "staple_required", "posture", "tls_version", "tls_cipher", "alpn",
+	"chain_verified", "chain_incomplete", "depth", "url", "source", "shard", "count",
 	"revocation_reason", "version", "revision", "goversion",
-	"job", "instance", "le", "quantile", "alertname", "severity",
+	"job", "instance", "le", "quantile", "alertname", "severity", "scope",
 }
+
+// IsReservedLabelName reports whether a custom label may not use name;
+// the exporter's tests check that every label of every metric is here.
+func IsReservedLabelName(name string) bool { return slices.Contains(reservedLabelNames, name) }
 
 // MetricLabels are the target's custom labels, the top-level [labels]
 // overlaid by the target's own, sorted by name.

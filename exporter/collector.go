@@ -196,6 +196,13 @@ func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 	if len(e.custom) > 0 && len(m.Labels) > 0 && m.Labels[0] == "target" && (e.onAll || m.Name == mTargetInfo.Name) {
 		names = slices.Clone(m.Labels)
 		for _, l := range e.custom {
+			// The configuration refuses such names; the text path would
+			// otherwise write a label twice, which fails the whole scrape
+			// in Prometheus, so the group is dropped instead.
+			if slices.Contains(m.Labels, l.Name) || l.Name == "region" {
+				e.err = fmt.Errorf("%s: custom label %q is also one of its own", m.Name, l.Name)
+				return
+			}
 			names = append(names, l.Name)
 			labels = append(labels, l.Value)
 		}

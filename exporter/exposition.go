@@ -325,7 +325,12 @@ func (s *store) rerender(st *targetState, old *rendered, region string) *rendere
 	if st.exposition.CompareAndSwap(old, fresh) {
 		return fresh
 	}
-	return st.exposition.Load()
+	// A run ended meanwhile; its rendering is newer, unless a reload is
+	// changing the region and it carries the other one.
+	if cur := st.exposition.Load(); cur.region == region {
+		return cur
+	}
+	return fresh
 }
 
 // serveMetrics serves /metrics. The text format and OpenMetrics are
@@ -337,7 +342,9 @@ func (s *store) rerender(st *targetState, old *rendered, region string) *rendere
 // nothing more.
 func (a *Agent) serveMetrics(w http.ResponseWriter, r *http.Request) {
 	format := expfmt.NegotiateIncludingOpenMetrics(r.Header)
-	if format.FormatType() == expfmt.TypeProtoDelim {
+	switch format.FormatType() {
+	case expfmt.TypeTextPlain, expfmt.TypeOpenMetrics:
+	default: // the protobuf encodings: delimited, text and compact
 		text, ok := acceptedTextFormat(r.Header)
 		if !ok {
 			a.protobufHandler.ServeHTTP(w, r)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -212,6 +214,16 @@ func TestMetricsFormatsAsPrometheusNegotiatesThem(t *testing.T) {
 			t.Errorf("%d series in protobuf, want %d as in text", got, wantSeries)
 		}
 	})
+	t.Run("protobuf's text encoding goes whole through client_golang", func(t *testing.T) {
+		resp, body := scrape(t, ra, "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=text", "")
+		if ct := resp.Header.Get("Content-Type"); !strings.Contains(ct, "encoding=text") {
+			t.Fatalf("Content-Type %q, want protobuf's text encoding", ct)
+		}
+		// prototext varies its spacing on purpose.
+		if strings.Contains(string(body), "\n# TYPE ocsp_") || !regexp.MustCompile(`name:\s+"ocsp_probe_success"`).Match(body) {
+			t.Errorf("the body mixes formats or lacks ocsp_probe_success:\n%.400s", body)
+		}
+	})
 	t.Run("gzip", func(t *testing.T) {
 		resp, body := scrape(t, ra, acceptPrometheus2, "gzip")
 		if resp.Header.Get("Content-Encoding") != "gzip" {
@@ -288,5 +300,29 @@ func checkOpenMetrics(t *testing.T, text string, wantSeries int) {
 	}
 	if samples != wantSeries {
 		t.Errorf("%d series in OpenMetrics, want %d", samples, wantSeries)
+	}
+}
+
+// Every label a metric sets is reserved in the configuration, so a
+// custom label can never name it; were one to get through, the emitter
+// drops the group rather than write a label twice, which would fail the
+// whole scrape in Prometheus.
+func TestCustomLabelsNeverRepeatAMetricsLabel(t *testing.T) {
+	for _, m := range slices.Concat(allMetrics, crlMetrics) {
+		for _, name := range append(slices.Clone(m.Labels), "region") {
+			if !config.IsReservedLabelName(name) {
+				t.Errorf("%s's label %q is not reserved: a custom label could repeat it", m.Name, name)
+			}
+		}
+	}
+	var got []sample
+	e := newEmitter(func(g []sample) error { got = g; return nil })
+	err := e.group("t", func() {
+		e.custom, e.onAll = []config.Label{{Name: "alpn", Value: "x"}}, true
+		e.emit(mTLSUp, 1, "t", "127.0.0.1:443")
+		e.emit(mCertInfo, 1, "t", "a", "s", "sub", "iss", "na", "fp", "r", "false", "false", "ocsp", "true", "TLS 1.3", "c", "h2")
+	})
+	if err == nil || got != nil {
+		t.Errorf("a custom label named like one of the metric's own was exported: err %v, samples %v", err, got)
 	}
 }
