@@ -21,11 +21,6 @@ const (
 	PostureShortLived Posture = "short_lived"
 )
 
-// AllPostures lists every Posture, for enum-style metrics.
-func AllPostures() []Posture {
-	return []Posture{PostureOCSP, PostureCRLOnly, PostureNone, PostureShortLived}
-}
-
 // ShortLivedValidity is the longest validity the Baseline Requirements let
 // a certificate have and still be exempt from revocation information.
 const ShortLivedValidity = 10 * 24 * time.Hour

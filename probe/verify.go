@@ -27,12 +27,6 @@ const (
 	StatusUnauthorized     ResponseStatus = "unauthorized"
 )
 
-// AllResponseStatuses lists every ResponseStatus, for enum-style metrics.
-func AllResponseStatuses() []ResponseStatus {
-	return []ResponseStatus{StatusSuccessful, StatusMalformedRequest, StatusInternalError,
-		StatusTryLater, StatusSigRequired, StatusUnauthorized}
-}
-
 var responseStatusByCode = map[int]ResponseStatus{
 	0: StatusSuccessful, 1: StatusMalformedRequest, 2: StatusInternalError,
 	3: StatusTryLater, 5: StatusSigRequired, 6: StatusUnauthorized,
@@ -47,9 +41,6 @@ const (
 	CertRevoked CertStatus = "revoked"
 	CertUnknown CertStatus = "unknown"
 )
-
-// AllCertStatuses lists every CertStatus, for enum-style metrics.
-func AllCertStatuses() []CertStatus { return []CertStatus{CertGood, CertRevoked, CertUnknown} }
 
 // revocationReasons are RFC 5280 §5.3.1's CRLReason names by code; OCSP
 // (RFC 6960 §4.2.1) and CRLs share the codes.
