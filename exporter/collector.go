@@ -56,7 +56,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	out := &constMetrics{ch: ch, region: region, live: c.agent == nil, descs: map[string]*prometheus.Desc{}}
 	e := newEmitter(out.send)
 	if c.agent != nil {
-		e.group("", func() { e.agent(cfg, health, c.agent.sched.workers.waiting()) })
+		e.group("", func() { e.agent(cfg, health, c.agent.QueuedRuns()) })
 	}
 	snaps := c.store.snapshot()
 	for _, s := range snaps {
@@ -131,15 +131,17 @@ func (e *emitter) totals(st *store, dropped *atomic.Int64) {
 	}
 }
 
-// sample is one series as the emitter made it: the metric, its label
-// names and values (custom labels appended, region not yet added) and
-// its value.
+// sample is one series as the emitter made it: the metric, by its place
+// in families, its label names and values (custom labels appended,
+// region not yet added) and its value.
 type sample struct {
-	def    *metricDef
+	family int
 	names  []string
 	values []string
 	value  float64
 }
+
+func (s sample) def() *metricDef { return families[s.family] }
 
 // emitter builds series one group at a time (the agent's own, one
 // target, one responder URL, one CRL URL) and hands a group on only when
@@ -216,7 +218,7 @@ func (e *emitter) emit(m metricDef, value float64, labels ...string) {
 		return
 	}
 	e.seen[key] = struct{}{}
-	e.pending = append(e.pending, sample{def: familyDef(m.Name), names: names, values: labels, value: value})
+	e.pending = append(e.pending, sample{family: familyIndex[m.Name], names: names, values: labels, value: value})
 }
 
 // constMetrics turns groups of samples into client_golang metrics.
@@ -233,21 +235,22 @@ type constMetrics struct {
 func (c *constMetrics) send(group []sample) error {
 	metrics := make([]prometheus.Metric, 0, len(group))
 	for _, s := range group {
-		key := s.def.Name + "\xff" + strings.Join(s.names, "\xff")
+		def := s.def()
+		key := def.Name + "\xff" + strings.Join(s.names, "\xff")
 		d, ok := c.descs[key]
 		if !ok {
 			var constLabels prometheus.Labels
 			if c.region != "" {
 				constLabels = prometheus.Labels{"region": c.region}
 			}
-			help := s.def.Help
+			help := def.Help
 			if c.live {
 				help = strings.TrimSuffix(help, cachedNote)
 			}
-			d = prometheus.NewDesc(s.def.Name, help, s.names, constLabels)
+			d = prometheus.NewDesc(def.Name, help, s.names, constLabels)
 			c.descs[key] = d
 		}
-		m, err := prometheus.NewConstMetric(d, s.def.Type, s.value, s.values...)
+		m, err := prometheus.NewConstMetric(d, def.Type, s.value, s.values...)
 		if err != nil {
 			return err
 		}

@@ -7,7 +7,6 @@ import (
 	"compress/gzip"
 	"io"
 	"math"
-	"mime"
 	"net/http"
 	"slices"
 	"strconv"
@@ -42,9 +41,6 @@ var familyIndex = func() map[string]int {
 	}
 	return idx
 }()
-
-// familyDef is the shared definition of the metric named name.
-func familyDef(name string) *metricDef { return families[familyIndex[name]] }
 
 // rendered is one group's series as exposition lines, grouped by family
 // in families order.
@@ -102,15 +98,13 @@ type renderScratch struct {
 var renderScratches = sync.Pool{New: func() any { return new(renderScratch) }}
 
 func renderSamples(group []sample, region string) *rendered {
-	slices.SortStableFunc(group, func(a, b sample) int {
-		return cmp.Compare(familyIndex[a.def.Name], familyIndex[b.def.Name])
-	})
+	slices.SortStableFunc(group, func(a, b sample) int { return cmp.Compare(a.family, b.family) })
 	scratch := renderScratches.Get().(*renderScratch)
 	defer renderScratches.Put(scratch)
 	text, segs := scratch.text[:0], scratch.segs[:0]
 	for _, s := range group {
 		text = appendSample(text, s, region)
-		f := uint16(familyIndex[s.def.Name])
+		f := uint16(s.family)
 		if n := len(segs); n > 0 && segs[n-1].family == f {
 			segs[n-1].end = uint32(len(text))
 		} else {
@@ -292,7 +286,7 @@ func (a *Agent) expositionGroups() []*rendered {
 	c := &collector{store: a.store, agent: a, logger: a.logger}
 	own := &renderer{region: region}
 	e := newEmitter(own.add)
-	e.group("", func() { e.agent(cfg, health, c.agent.sched.workers.waiting()) })
+	e.group("", func() { e.agent(cfg, health, a.QueuedRuns()) })
 
 	states := a.store.inOrder()
 	groups := make([]*rendered, 0, len(states)+2)
@@ -411,16 +405,15 @@ func (a *Agent) writeMetrics(w io.Writer, format expfmt.Format) error {
 func acceptedTextFormat(h http.Header) (expfmt.Format, bool) {
 	var kept []string
 	textual := false
-	for _, part := range strings.Split(h.Get("Accept"), ",") {
-		media, params, err := mime.ParseMediaType(strings.TrimSpace(part))
-		if err != nil || media == "application/vnd.google.protobuf" || params["q"] == "0" {
+	for _, v := range acceptedValues(h.Get("Accept")) {
+		if v.name == "application/vnd.google.protobuf" {
 			continue
 		}
-		switch media {
+		switch v.name {
 		case "text/plain", "application/openmetrics-text", "text/*", "*/*":
 			textual = true
 		}
-		kept = append(kept, part)
+		kept = append(kept, v.raw)
 	}
 	if !textual {
 		return "", false
@@ -430,13 +423,34 @@ func acceptedTextFormat(h http.Header) (expfmt.Format, bool) {
 
 // acceptsGzip reports whether Accept-Encoding allows gzip.
 func acceptsGzip(h http.Header) bool {
-	for _, part := range strings.Split(h.Get("Accept-Encoding"), ",") {
-		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.TrimSpace(coding) != "gzip" {
-			continue
+	for _, v := range acceptedValues(h.Get("Accept-Encoding")) {
+		if v.name == "gzip" {
+			return true
 		}
-		q := strings.ReplaceAll(params, " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
 	}
 	return false
+}
+
+// acceptedValue is one entry of an Accept or Accept-Encoding header.
+type acceptedValue struct{ name, raw string }
+
+// acceptedValues lists the entries of an Accept or Accept-Encoding
+// header that the client did not refuse with a zero quality.
+func acceptedValues(header string) []acceptedValue {
+	var out []acceptedValue
+	for _, raw := range strings.Split(header, ",") {
+		name, params, _ := strings.Cut(raw, ";")
+		refused := false
+		for _, p := range strings.Split(params, ";") {
+			key, value, _ := strings.Cut(p, "=")
+			if strings.EqualFold(strings.TrimSpace(key), "q") {
+				q, err := strconv.ParseFloat(strings.TrimSpace(value), 64)
+				refused = err == nil && q == 0
+			}
+		}
+		if name = strings.ToLower(strings.TrimSpace(name)); name != "" && !refused {
+			out = append(out, acceptedValue{name: name, raw: raw})
+		}
+	}
+	return out
 }

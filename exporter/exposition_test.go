@@ -326,3 +326,24 @@ func TestCustomLabelsNeverRepeatAMetricsLabel(t *testing.T) {
 		t.Errorf("a custom label named like one of the metric's own was exported: err %v, samples %v", err, got)
 	}
 }
+
+// A zero quality refuses a value however it is written; any other keeps it.
+func TestAcceptedValuesHonourZeroQuality(t *testing.T) {
+	for header, want := range map[string]bool{
+		"gzip":                    true,
+		"gzip;q=0.5, identity":    true,
+		"deflate, GZIP":           true,
+		"gzip;q=0":                false,
+		"gzip; q=0.0, identity":   false,
+		"gzip;Q=0.000":            false,
+		"identity, gzip ; q = 0 ": false,
+		"":                        false,
+	} {
+		if got := acceptsGzip(http.Header{"Accept-Encoding": {header}}); got != want {
+			t.Errorf("Accept-Encoding %q: gzip accepted %v, want %v", header, got, want)
+		}
+	}
+	if _, ok := acceptedTextFormat(http.Header{"Accept": {acceptProtobuf + ",text/plain;version=0.0.4;q=0.0"}}); ok {
+		t.Error("text/plain with q=0.0 counted as accepted")
+	}
+}
